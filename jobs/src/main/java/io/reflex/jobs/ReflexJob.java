@@ -1,0 +1,138 @@
+package io.reflex.jobs;
+
+import io.reflex.jobs.config.JobFile;
+import io.reflex.jobs.config.JobFileException;
+import io.reflex.jobs.config.JobFileParser;
+import io.reflex.jobs.kafka.KafkaConnectors;
+import io.reflex.operators.decode.Decoded;
+import io.reflex.operators.decode.DecodedSplitter;
+import io.reflex.operators.detect.Detector;
+import io.reflex.operators.llm.LlmAsyncFunction;
+import io.reflex.operators.llm.LlmOutcome;
+import io.reflex.operators.llm.OutcomeRouter;
+import io.reflex.operators.model.Action;
+import io.reflex.operators.model.DeadLetter;
+import io.reflex.operators.model.Event;
+import io.reflex.operators.model.Trigger;
+import java.nio.file.Path;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * The reference job. {@link #main} reads a job file, builds the real Kafka sources and sinks and
+ * calls {@link #defineWorkflow}; tests call {@link #defineWorkflow} with sources and sinks of their
+ * own.
+ *
+ * <pre>
+ * sources ─► decode ─► keyBy(key) ─► detect ─► LLM ─► route ─► actions sink
+ *              └──────── dead letters ─────────────────┴──────► dead-letter sink
+ * </pre>
+ */
+public final class ReflexJob {
+    /** Operator uids. Never change one: a savepoint maps state to operators by uid. */
+    public static final String DECODE_UID = "decode";
+
+    public static final String DETECTOR_UID = "detector";
+    public static final String LLM_UID = "llm";
+    public static final String ROUTE_UID = "route-outcomes";
+
+    /** The side output that collects dead letters from every stage. */
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
+
+    private ReflexJob() {}
+
+    /** Runs the job file given as the first argument (or after {@code --job-file}). */
+    public static void main(String[] args) throws Exception {
+        JobFile job = loadOrExit(jobFileArgument(args));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(configuration(job));
+        build(env, job);
+        env.execute("reflex: " + job.name());
+    }
+
+    /** Adds the job file's pipeline, with its real Kafka sources and sinks, to {@code env}. */
+    public static void build(StreamExecutionEnvironment env, JobFile job) {
+        if (job.parallelism() > 0) {
+            env.setParallelism(job.parallelism());
+        }
+        defineWorkflow(
+                env,
+                job,
+                KafkaConnectors.sources(env, job),
+                KafkaConnectors.actionsSink(job.name(), job.sinks()),
+                KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+    }
+
+    /** The job's Flink settings: RocksDB with incremental, exactly-once checkpoints. */
+    public static Configuration configuration(JobFile job) {
+        Configuration conf = new Configuration();
+        conf.setString("state.backend.type", "rocksdb");
+        conf.setString("execution.checkpointing.incremental", "true");
+        conf.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
+        conf.setString(
+                "execution.checkpointing.interval", job.checkpointInterval().toMillis() + " ms");
+        return conf;
+    }
+
+    /** The pipeline between the given sources and sinks. */
+    public static void defineWorkflow(
+            StreamExecutionEnvironment env,
+            JobFile job,
+            DataStream<Decoded> input,
+            Sink<Action> actions,
+            Sink<DeadLetter> deadLetters) {
+        SingleOutputStreamOperator<Event> events =
+                input.process(new DecodedSplitter(DEAD_LETTERS)).uid(DECODE_UID).name("Decode");
+        SingleOutputStreamOperator<Trigger> triggers =
+                events.keyBy(Event::key)
+                        .process(new Detector(job.detector()))
+                        .uid(DETECTOR_UID)
+                        .name("Detect");
+        SingleOutputStreamOperator<LlmOutcome> outcomes =
+                LlmAsyncFunction.apply(triggers, job.name(), job.llm(), job.catalogue())
+                        .uid(LLM_UID)
+                        .name("LLM");
+        SingleOutputStreamOperator<Action> routed =
+                outcomes.process(new OutcomeRouter(DEAD_LETTERS))
+                        .uid(ROUTE_UID)
+                        .name("Route outcomes");
+        routed.sinkTo(actions).uid(KafkaConnectors.ACTIONS_SINK_UID).name("Actions sink");
+        events.getSideOutput(DEAD_LETTERS)
+                .union(routed.getSideOutput(DEAD_LETTERS))
+                .sinkTo(deadLetters)
+                .uid(KafkaConnectors.DEAD_LETTER_SINK_UID)
+                .name("Dead-letter sink");
+    }
+
+    /** The job file path from {@code args}, or exits 2 with the usage. */
+    public static Path jobFileArgument(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--job-file") && i + 1 < args.length) {
+                return Path.of(args[i + 1]);
+            }
+        }
+        if (args.length > 0 && !args[0].startsWith("--")) {
+            return Path.of(args[0]);
+        }
+        System.err.println("usage: ReflexJob JOBFILE  (or --job-file JOBFILE)");
+        System.exit(2);
+        return null;
+    }
+
+    /** Parses and validates the job file, or lists every problem and exits with code 2. */
+    public static JobFile loadOrExit(Path file) {
+        try {
+            return JobFileParser.withSystemEnv().parse(file);
+        } catch (JobFileException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.reflex.jobs.config;
+
+import io.reflex.operators.action.ActionCatalogue;
+import io.reflex.operators.detect.DetectorOptions;
+import io.reflex.operators.llm.LlmOptions;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated job file: one deployment of the Reflex pipeline. Built only by {@link JobFileParser},
+ * which refuses a file with problems and lists every one of them.
+ *
+ * @param name the job name; also the prefix of the Kafka transactional ids
+ * @param parallelism the default parallelism, or 0 to leave it to the cluster
+ * @param checkpointInterval the checkpoint interval (exactly-once commits happen on checkpoints)
+ * @param sources the Kafka sources
+ * @param detector the detection rules and their settings
+ * @param llm the LLM endpoint, limits and prompts
+ * @param catalogue the action catalogue
+ * @param sinks where actions and dead letters go
+ */
+public record JobFile(
+        String name,
+        int parallelism,
+        Duration checkpointInterval,
+        List<KafkaSourceSpec> sources,
+        DetectorOptions detector,
+        LlmOptions llm,
+        ActionCatalogue catalogue,
+        SinkSpec sinks)
+        implements Serializable {
+
+    /**
+     * One Kafka source.
+     *
+     * @param name the source's name; rules refer to it
+     * @param bootstrapServers the brokers
+     * @param topics the topics
+     * @param groupId the consumer group
+     * @param startingOffsets {@code earliest}, {@code latest} or {@code committed} (falling back to
+     *     earliest)
+     * @param bounded stop at the offsets that are latest when the job starts
+     * @param properties extra Kafka client properties, for example security settings
+     * @param keyPointer JSON pointer to the entity key
+     * @param eventTimePointer JSON pointer to the event time, or null for the record timestamp
+     * @param idPointer JSON pointer to the event id, or null
+     * @param maxRecordBytes larger records are dead-lettered
+     * @param maxOutOfOrderness how late events may be before they count as late
+     * @param idleTimeout a partition without records for this long stops holding back watermarks
+     */
+    public record KafkaSourceSpec(
+            String name,
+            String bootstrapServers,
+            List<String> topics,
+            String groupId,
+            String startingOffsets,
+            boolean bounded,
+            Map<String, String> properties,
+            String keyPointer,
+            String eventTimePointer,
+            String idPointer,
+            int maxRecordBytes,
+            Duration maxOutOfOrderness,
+            Duration idleTimeout)
+            implements Serializable {}
+
+    /**
+     * The sinks.
+     *
+     * @param bootstrapServers the brokers
+     * @param actionsTopic the actions topic
+     * @param deadLetterTopic the dead-letter topic
+     * @param exactlyOnce Kafka transactions committed on checkpoints, or at-least-once
+     * @param transactionTimeout the producer's transaction timeout (at most 15 minutes)
+     * @param properties extra Kafka client properties
+     */
+    public record SinkSpec(
+            String bootstrapServers,
+            String actionsTopic,
+            String deadLetterTopic,
+            boolean exactlyOnce,
+            Duration transactionTimeout,
+            Map<String, String> properties)
+            implements Serializable {}
+}

@@ -1,0 +1,422 @@
+package io.reflex.jobs.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import io.reflex.operators.action.ActionCatalogue;
+import io.reflex.operators.decode.DecoderOptions;
+import io.reflex.operators.detect.DetectorOptions;
+import io.reflex.operators.detect.RuleSpec;
+import io.reflex.operators.detect.RuleType;
+import io.reflex.operators.llm.LlmOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Reads and validates a job file (YAML). Every problem is collected with its path, and a file with
+ * any problem is refused with all of them; nothing half-valid ever starts.
+ */
+public final class JobFileParser {
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
+    private static final Duration MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+    private final Map<String, String> env;
+
+    /** A parser that takes {@code ${VAR}} values from {@code env}. */
+    public JobFileParser(Map<String, String> env) {
+        this.env = env;
+    }
+
+    /** A parser that takes {@code ${VAR}} values from the process environment. */
+    public static JobFileParser withSystemEnv() {
+        return new JobFileParser(System.getenv());
+    }
+
+    /** Reads and validates the file. */
+    public JobFile parse(Path file) throws JobFileException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new JobFileException(
+                    file.toString(), List.of("cannot read the file: " + e.getMessage()));
+        }
+        return parse(file.toString(), text);
+    }
+
+    /** Validates a job file given as text; {@code name} is used in the error message. */
+    public JobFile parse(String name, String yaml) throws JobFileException {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (IOException e) {
+            throw new JobFileException(name, List.of("not valid YAML: " + e.getMessage()));
+        }
+        if (root == null || !root.isObject()) {
+            throw new JobFileException(name, List.of("expected a YAML mapping at the top"));
+        }
+        List<String> problems = new ArrayList<>();
+        Section top = new Section(root, "", problems, env);
+        top.onlyKeys(Set.of("job", "sources", "rules", "detector", "llm", "actions", "sinks"));
+
+        Section job = top.section("job", true);
+        job.onlyKeys(Set.of("name", "parallelism", "checkpoint-interval"));
+        String jobName = job.requiredString("name");
+        if (jobName != null && !NAME.matcher(jobName).matches()) {
+            job.problem("name", "use letters, digits, '.', '_' and '-' only");
+        }
+        int parallelism = (int) job.number("parallelism", 0, 0, 4096);
+        Duration checkpointInterval = job.duration("checkpoint-interval", Duration.ofSeconds(10));
+        if (checkpointInterval.toMillis() < 100) {
+            job.problem("checkpoint-interval", "must be at least 100ms");
+        }
+
+        List<JobFile.KafkaSourceSpec> sources = sources(top, jobName);
+        Set<String> sourceNames = new HashSet<>();
+        sources.forEach(s -> sourceNames.add(s.name()));
+        DetectorOptions detector = detector(top, sourceNames);
+        LlmOptions llm = llm(top.section("llm", true));
+        ActionCatalogue catalogue = catalogue(top);
+        JobFile.SinkSpec sinks = sinks(top.section("sinks", true));
+
+        if (!problems.isEmpty()) {
+            throw new JobFileException(name, problems);
+        }
+        return new JobFile(
+                jobName, parallelism, checkpointInterval, sources, detector, llm, catalogue, sinks);
+    }
+
+    private List<JobFile.KafkaSourceSpec> sources(Section top, String jobName) {
+        List<JobFile.KafkaSourceSpec> out = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (Section s : top.sections("sources", true)) {
+            s.onlyKeys(
+                    Set.of(
+                            "name",
+                            "type",
+                            "bootstrap-servers",
+                            "topics",
+                            "group-id",
+                            "starting-offsets",
+                            "bounded",
+                            "properties",
+                            "key",
+                            "event-time",
+                            "event-id",
+                            "max-record-bytes",
+                            "max-out-of-orderness",
+                            "idle-timeout"));
+            String name = s.requiredString("name");
+            if (name != null && !names.add(name)) {
+                s.problem("name", "duplicate source name '" + name + "'");
+            }
+            String type = s.string("type", "kafka");
+            if (!"kafka".equals(type)) {
+                s.problem("type", "unknown source type '" + type + "' (supported: kafka)");
+            }
+            String bootstrap = s.requiredString("bootstrap-servers");
+            List<String> topics = s.strings("topics");
+            if (topics.isEmpty()) {
+                s.problem("topics", "at least one topic is required");
+            }
+            String group = s.string("group-id", "reflex-" + jobName);
+            String offsets = s.string("starting-offsets", "committed");
+            if (!Set.of("earliest", "latest", "committed").contains(offsets)) {
+                s.problem(
+                        "starting-offsets",
+                        "expected earliest, latest or committed, was '" + offsets + "'");
+            }
+            String key = pointer(s, "key", true);
+            String time = pointer(s, "event-time", false);
+            String id = pointer(s, "event-id", false);
+            int maxBytes =
+                    (int)
+                            s.number(
+                                    "max-record-bytes",
+                                    DecoderOptions.DEFAULT_MAX_RECORD_BYTES,
+                                    1,
+                                    16 * 1024 * 1024);
+            out.add(
+                    new JobFile.KafkaSourceSpec(
+                            name,
+                            bootstrap,
+                            topics,
+                            group,
+                            offsets,
+                            s.bool("bounded", false),
+                            s.stringMap("properties"),
+                            key,
+                            time,
+                            id,
+                            maxBytes,
+                            s.duration("max-out-of-orderness", Duration.ofSeconds(5)),
+                            s.duration("idle-timeout", Duration.ofSeconds(30))));
+        }
+        return out;
+    }
+
+    private static String pointer(Section s, String key, boolean required) {
+        String p = required ? s.requiredString(key) : s.string(key, null);
+        if (p != null && !p.startsWith("/")) {
+            s.problem(key, "expected a JSON pointer such as /symbol, was '" + p + "'");
+        }
+        return p;
+    }
+
+    private DetectorOptions detector(Section top, Set<String> sourceNames) {
+        List<RuleSpec> rules = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        for (Section r : top.sections("rules", true)) {
+            r.onlyKeys(
+                    Set.of(
+                            "id",
+                            "type",
+                            "sources",
+                            "field",
+                            "window",
+                            "threshold-pct",
+                            "alpha",
+                            "threshold",
+                            "min-count",
+                            "pattern",
+                            "after",
+                            "cooldown"));
+            String id = r.requiredString("id");
+            if (id != null && !ids.add(id)) {
+                r.problem("id", "duplicate rule id '" + id + "'");
+            }
+            String typeName = r.requiredString("type");
+            RuleType type = typeName == null ? null : RuleType.fromId(typeName);
+            if (typeName != null && type == null) {
+                r.problem(
+                        "type",
+                        "unknown rule type '"
+                                + typeName
+                                + "' (supported: change-pct, zscore, match, absence)");
+            }
+            List<String> sources = r.strings("sources");
+            for (String s : sources) {
+                if (!sourceNames.contains(s)) {
+                    r.problem("sources", "no source is named '" + s + "'");
+                }
+            }
+            String field = type == RuleType.ABSENCE ? null : pointer(r, "field", type != null);
+            long window = 0;
+            double pct = 0;
+            double alpha = 0;
+            double threshold = 0;
+            int minCount = 0;
+            String pattern = null;
+            long after = 0;
+            if (type == RuleType.CHANGE_PCT) {
+                Duration w = r.duration("window", null);
+                if (w == null && !r.has("window")) {
+                    r.problem("window", "required for a change-pct rule");
+                }
+                window = w == null ? 0 : w.toMillis();
+                pct = r.decimal("threshold-pct", 0, 0, 1e9);
+                if (pct <= 0) {
+                    r.problem("threshold-pct", "required for a change-pct rule, above 0");
+                }
+            } else if (type == RuleType.ZSCORE) {
+                alpha = r.decimal("alpha", 0.1, 1e-6, 1.0);
+                threshold = r.decimal("threshold", 3.0, 1e-6, 1e6);
+                minCount = (int) r.number("min-count", 20, 1, 1_000_000);
+            } else if (type == RuleType.MATCH) {
+                pattern = r.requiredString("pattern");
+                if (pattern != null) {
+                    try {
+                        Pattern.compile(pattern);
+                    } catch (PatternSyntaxException e) {
+                        r.problem(
+                                "pattern", "not a valid regular expression: " + e.getDescription());
+                    }
+                }
+            } else if (type == RuleType.ABSENCE) {
+                Duration a = r.duration("after", null);
+                if (a == null && !r.has("after")) {
+                    r.problem("after", "required for an absence rule");
+                }
+                after = a == null ? 0 : a.toMillis();
+            }
+            long cooldown = r.duration("cooldown", Duration.ZERO).toMillis();
+            rules.add(
+                    new RuleSpec(
+                            id, type, sources, field, window, pct, alpha, threshold, minCount,
+                            pattern, after, cooldown));
+        }
+        Section d = top.section("detector", false);
+        d.onlyKeys(
+                Set.of(
+                        "context-events",
+                        "context-event-max-chars",
+                        "max-samples",
+                        "state-ttl",
+                        "dedupe-ttl"));
+        return new DetectorOptions(
+                rules,
+                (int) d.number("context-events", DetectorOptions.DEFAULT_CONTEXT_EVENTS, 1, 100),
+                (int)
+                        d.number(
+                                "context-event-max-chars",
+                                DetectorOptions.DEFAULT_CONTEXT_EVENT_MAX_CHARS,
+                                50,
+                                100_000),
+                (int) d.number("max-samples", DetectorOptions.DEFAULT_MAX_SAMPLES, 2, 100_000),
+                d.duration("state-ttl", DetectorOptions.DEFAULT_STATE_TTL),
+                d.duration("dedupe-ttl", DetectorOptions.DEFAULT_DEDUPE_TTL));
+    }
+
+    private LlmOptions llm(Section l) {
+        l.onlyKeys(
+                Set.of(
+                        "base-url",
+                        "api-key",
+                        "api-key-file",
+                        "model",
+                        "timeout",
+                        "max-attempts",
+                        "initial-backoff",
+                        "max-backoff",
+                        "max-concurrent",
+                        "system-prompt",
+                        "prompt-template",
+                        "temperature",
+                        "max-tokens",
+                        "max-context-chars"));
+        String baseUrl = l.requiredString("base-url");
+        if (baseUrl != null) {
+            try {
+                URI u = URI.create(baseUrl);
+                if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+                    l.problem("base-url", "expected an http or https URL, was '" + baseUrl + "'");
+                }
+            } catch (IllegalArgumentException e) {
+                l.problem("base-url", "not a URL: " + e.getMessage());
+            }
+        }
+        String apiKey = l.string("api-key", "");
+        String keyFile = l.string("api-key-file", null);
+        if (keyFile != null && !keyFile.isBlank()) {
+            try {
+                apiKey = Files.readString(Path.of(keyFile), StandardCharsets.UTF_8).trim();
+            } catch (IOException e) {
+                l.problem(
+                        "api-key-file",
+                        "cannot read " + keyFile + " (" + e.getClass().getSimpleName() + ")");
+            }
+        }
+        String template = l.string("prompt-template", LlmOptions.DEFAULT_PROMPT_TEMPLATE);
+        if (!template.contains("{{context}}")) {
+            l.problem("prompt-template", "must contain {{context}}, where the event data goes");
+        }
+        Duration initial = l.duration("initial-backoff", Duration.ofMillis(500));
+        Duration max = l.duration("max-backoff", Duration.ofSeconds(10));
+        if (max.compareTo(initial) < 0) {
+            l.problem("max-backoff", "must not be below initial-backoff");
+        }
+        return new LlmOptions(
+                baseUrl,
+                apiKey,
+                l.requiredString("model"),
+                l.duration("timeout", Duration.ofSeconds(30)),
+                (int) l.number("max-attempts", 4, 1, 20),
+                initial,
+                max,
+                (int) l.number("max-concurrent", 64, 1, 4096),
+                l.string("system-prompt", LlmOptions.DEFAULT_SYSTEM_PROMPT),
+                template,
+                l.decimal("temperature", 0.2, 0, 2),
+                (int) l.number("max-tokens", 512, 1, 128_000),
+                (int) l.number("max-context-chars", 8000, 200, 1_000_000));
+    }
+
+    private ActionCatalogue catalogue(Section top) {
+        Map<String, ActionCatalogue.ActionType> types = new LinkedHashMap<>();
+        for (Section a : top.sections("actions", true)) {
+            a.onlyKeys(Set.of("type", "description", "params"));
+            String type = a.requiredString("type");
+            if (type == null) {
+                continue;
+            }
+            if (!NAME.matcher(type).matches()) {
+                a.problem("type", "use letters, digits, '.', '_' and '-' only");
+            }
+            if (types.containsKey(type)) {
+                a.problem("type", "duplicate action type '" + type + "'");
+            }
+            JsonNode params = a.raw("params");
+            String schema;
+            if (params == null || params.isNull()) {
+                schema =
+                        "{\"type\":\"object\",\"properties\":{},\"required\":[],"
+                                + "\"additionalProperties\":false}";
+            } else if (!params.isObject()) {
+                a.problem("params", "expected a JSON Schema mapping");
+                continue;
+            } else {
+                if (!"object".equals(params.path("type").asText())) {
+                    a.problem("params", "the params schema must have type: object");
+                }
+                try {
+                    JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+                            .getSchema(params);
+                    schema = io.reflex.operators.model.Json.MAPPER.writeValueAsString(params);
+                } catch (Exception e) {
+                    a.problem("params", "not a valid JSON Schema: " + e.getMessage());
+                    continue;
+                }
+            }
+            types.put(
+                    type,
+                    new ActionCatalogue.ActionType(type, a.string("description", null), schema));
+        }
+        return new ActionCatalogue(types);
+    }
+
+    private JobFile.SinkSpec sinks(Section s) {
+        s.onlyKeys(
+                Set.of(
+                        "bootstrap-servers",
+                        "actions-topic",
+                        "dead-letter-topic",
+                        "delivery",
+                        "transaction-timeout",
+                        "properties"));
+        String delivery = s.string("delivery", "exactly-once");
+        if (!Set.of("exactly-once", "at-least-once").contains(delivery)) {
+            s.problem("delivery", "expected exactly-once or at-least-once, was '" + delivery + "'");
+        }
+        Duration timeout = s.duration("transaction-timeout", MAX_TRANSACTION_TIMEOUT);
+        if (timeout.compareTo(MAX_TRANSACTION_TIMEOUT) > 0) {
+            s.problem("transaction-timeout", "must be at most 15m, the broker's usual maximum");
+        }
+        String actions = s.string("actions-topic", "reflex.actions");
+        String dlq = s.string("dead-letter-topic", "reflex.dlq");
+        if (actions.equals(dlq)) {
+            s.problem("dead-letter-topic", "must differ from actions-topic");
+        }
+        return new JobFile.SinkSpec(
+                s.requiredString("bootstrap-servers"),
+                actions,
+                dlq,
+                "exactly-once".equals(delivery),
+                timeout,
+                s.stringMap("properties"));
+    }
+}

@@ -1,0 +1,116 @@
+package io.reflex.jobs.kafka;
+
+import io.reflex.jobs.config.JobFile;
+import io.reflex.operators.decode.Decoded;
+import io.reflex.operators.decode.DecoderOptions;
+import io.reflex.operators.decode.EventDecoder;
+import io.reflex.operators.model.Action;
+import io.reflex.operators.model.DeadLetter;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/** Builds the job's Kafka sources and sinks from its job file. */
+public final class KafkaConnectors {
+    private KafkaConnectors() {}
+
+    /** The uid of the source named {@code name}. Never change it: savepoints map state by it. */
+    public static String sourceUid(String name) {
+        return "source-kafka-" + name;
+    }
+
+    public static final String ACTIONS_SINK_UID = "sink-actions";
+    public static final String DEAD_LETTER_SINK_UID = "sink-dead-letters";
+
+    /** All sources of the job file, decoded, with per-partition watermarks, as one stream. */
+    public static DataStream<Decoded> sources(StreamExecutionEnvironment env, JobFile job) {
+        DataStream<Decoded> all = null;
+        for (JobFile.KafkaSourceSpec spec : job.sources()) {
+            DataStream<Decoded> one =
+                    env.fromSource(source(spec), watermarks(spec), "Kafka: " + spec.name())
+                            .uid(sourceUid(spec.name()));
+            all = all == null ? one : all.union(one);
+        }
+        return all;
+    }
+
+    /** The Kafka source for one spec. */
+    public static KafkaSource<Decoded> source(JobFile.KafkaSourceSpec spec) {
+        EventDecoder decoder =
+                new EventDecoder(
+                        new DecoderOptions(
+                                spec.keyPointer(),
+                                spec.eventTimePointer(),
+                                spec.idPointer(),
+                                spec.maxRecordBytes()));
+        KafkaSourceBuilder<Decoded> b =
+                KafkaSource.<Decoded>builder()
+                        .setBootstrapServers(spec.bootstrapServers())
+                        .setTopics(spec.topics())
+                        .setGroupId(spec.groupId())
+                        .setDeserializer(new DecodingDeserializer(spec.name(), decoder));
+        Properties props = new Properties();
+        props.putAll(spec.properties());
+        b.setProperties(props);
+        switch (spec.startingOffsets()) {
+            case "earliest":
+                b.setStartingOffsets(OffsetsInitializer.earliest());
+                break;
+            case "latest":
+                b.setStartingOffsets(OffsetsInitializer.latest());
+                break;
+            default:
+                b.setStartingOffsets(
+                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
+        }
+        if (spec.bounded()) {
+            b.setBounded(OffsetsInitializer.latest());
+        }
+        return b.build();
+    }
+
+    /** Event time from the decoded payload, bounded out-of-orderness and idleness. */
+    public static WatermarkStrategy<Decoded> watermarks(JobFile.KafkaSourceSpec spec) {
+        return WatermarkStrategy.<Decoded>forBoundedOutOfOrderness(spec.maxOutOfOrderness())
+                .withTimestampAssigner((d, ts) -> d.timestamp())
+                .withIdleness(spec.idleTimeout());
+    }
+
+    /** The actions sink. */
+    public static KafkaSink<Action> actionsSink(String jobName, JobFile.SinkSpec spec) {
+        return sink(jobName + "-actions", spec, new ActionSerializer(spec.actionsTopic()));
+    }
+
+    /** The dead-letter sink. */
+    public static KafkaSink<DeadLetter> deadLetterSink(String jobName, JobFile.SinkSpec spec) {
+        return sink(jobName + "-dlq", spec, new DeadLetterSerializer(spec.deadLetterTopic()));
+    }
+
+    private static <T> KafkaSink<T> sink(
+            String transactionalIdPrefix,
+            JobFile.SinkSpec spec,
+            KafkaRecordSerializationSchema<T> serializer) {
+        Properties props = new Properties();
+        props.putAll(spec.properties());
+        props.setProperty(
+                "transaction.timeout.ms", Long.toString(spec.transactionTimeout().toMillis()));
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(spec.bootstrapServers())
+                .setKafkaProducerConfig(props)
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(
+                        spec.exactlyOnce()
+                                ? DeliveryGuarantee.EXACTLY_ONCE
+                                : DeliveryGuarantee.AT_LEAST_ONCE)
+                .setTransactionalIdPrefix(transactionalIdPrefix)
+                .build();
+    }
+}

@@ -1,0 +1,308 @@
+package io.reflex.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.reflex.jobs.config.JobFile;
+import io.reflex.jobs.config.JobFileParser;
+import io.reflex.jobs.kafka.KafkaConnectors;
+import io.reflex.operators.model.ActionJson;
+import io.reflex.operators.model.Json;
+import io.reflex.sandbox.EmbeddedKafka;
+import io.reflex.sandbox.StubLlmServer;
+import io.reflex.sandbox.TopicReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Tests for {@link ReflexJob}: the whole pipeline on a MiniCluster, reading from and writing to a
+ * real Kafka broker, deciding through the OpenAI SDK against the stub LLM over HTTP.
+ */
+class ReflexPipelineITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    private static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafka.shared();
+    }
+
+    @Test
+    void everyTriggerBecomesActionsExactlyOnceAndBadRecordsAreDeadLettered() throws Exception {
+        Topics t = Topics.create("e2e");
+        try (StubLlmServer stub = StubLlmServer.start()) {
+            try (Producer<byte[], byte[]> p = producer()) {
+                // change-pct: 100 -> 100.5 -> 110 within 60s fires once, on t3
+                send(p, t.trades, "{\"id\":\"t1\",\"symbol\":\"ACME\",\"price\":100,\"ts\":1000}");
+                send(
+                        p,
+                        t.trades,
+                        "{\"id\":\"t2\",\"symbol\":\"ACME\",\"price\":100.5,\"ts\":2000}");
+                send(p, t.trades, "{\"id\":\"t3\",\"symbol\":\"ACME\",\"price\":110,\"ts\":3000}");
+                // match: three alarming headlines, two calm ones, and one replayed id
+                send(p, t.news, news("n1", "ACME", "ACME halts trading amid fraud probe", 1500));
+                send(p, t.news, news("n2", "GLOBX", "GLOBX issues recall of flagship", 1600));
+                send(
+                        p,
+                        t.news,
+                        news("n3", "INIT", "Regulators open investigation into INIT", 1700));
+                send(p, t.news, news("n4", "INIT", "INIT opens new office", 1800));
+                send(p, t.news, news("n5", "UMBR", "UMBR announces dividend", 1900));
+                send(p, t.news, news("n1", "ACME", "ACME halts trading amid fraud probe", 1500));
+                // malformed records, each with its own reason
+                send(p, t.trades, "this is not json");
+                send(p, t.trades, new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}'});
+                send(p, t.trades, "{\"id\":\"b3\",\"price\":1,\"ts\":1}");
+                send(p, t.trades, "{\"id\":\"b4\",\"symbol\":{\"a\":1},\"price\":1,\"ts\":1}");
+                send(p, t.trades, "{\"id\":\"b5\",\"symbol\":\"ACME\",\"ts\":\"yesterday\"}");
+                send(p, t.trades, "[1,2,3]");
+                send(
+                        p,
+                        t.trades,
+                        "{\"id\":\"b7\",\"symbol\":\"ACME\",\"ts\":5,\"pad\":\""
+                                + "x".repeat(600)
+                                + "\"}");
+                p.flush();
+            }
+
+            run(jobFile(t, stub, 3));
+
+            List<ConsumerRecord<byte[], byte[]>> actions = read(t.actions);
+            Set<String> actionIds = new HashSet<>();
+            Set<String> triggeredBy = new HashSet<>();
+            for (ConsumerRecord<byte[], byte[]> r : actions) {
+                JsonNode a = Json.MAPPER.readTree(r.value());
+                assertThat(actionIds.add(a.get("action_id").asText()))
+                        .as("action ids are unique")
+                        .isTrue();
+                assertThat(a.get("type").asText()).isIn("alert", "watch");
+                assertThat(new String(r.key(), StandardCharsets.UTF_8))
+                        .isEqualTo(a.get("key").asText());
+                assertThat(header(r, ActionJson.HEADER_ACTION_ID))
+                        .isEqualTo(a.get("action_id").asText());
+                assertThat(header(r, ActionJson.HEADER_SCHEMA_VERSION)).isEqualTo("1");
+                assertThat(a.at("/llm/attempts").asInt()).isEqualTo(1);
+                a.at("/trigger/event_ids").forEach(id -> triggeredBy.add(id.asText()));
+            }
+            // The stub answers one action per request: one action per trigger.
+            assertThat(triggeredBy).containsExactlyInAnyOrder("t3", "n1", "n2", "n3");
+            assertThat(actions).hasSize(4);
+            assertThat(stub.requests()).isEqualTo(4);
+
+            List<String> reasons = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : read(t.dlq)) {
+                JsonNode d = Json.MAPPER.readTree(r.value());
+                assertThat(d.get("stage").asText()).isEqualTo("decode");
+                assertThat(d.get("source").asText()).isEqualTo(t.trades);
+                assertThat(d.get("offset").asLong()).isGreaterThanOrEqualTo(0);
+                assertThat(d.get("raw_base64").asText()).isNotEmpty();
+                reasons.add(d.get("reason").asText());
+            }
+            assertThat(reasons).hasSize(7);
+            assertThat(reasons).anyMatch(s -> s.startsWith("not JSON"));
+            assertThat(reasons).anyMatch(s -> s.equals("invalid UTF-8"));
+            assertThat(reasons).anyMatch(s -> s.equals("missing key at /symbol"));
+            assertThat(reasons).anyMatch(s -> s.startsWith("key at /symbol is a object"));
+            assertThat(reasons).anyMatch(s -> s.startsWith("event time at /ts is not an ISO"));
+            assertThat(reasons).anyMatch(s -> s.equals("not a JSON object"));
+            assertThat(reasons).anyMatch(s -> s.contains("exceeds the limit of 512"));
+        }
+    }
+
+    @Test
+    void withRateLimitsAndServerErrorsEveryTriggerStillEndsOnce() throws Exception {
+        Topics t = Topics.create("faults");
+        int triggers = 60;
+        int maxAttempts = 4;
+        StubLlmServer.Settings faults =
+                StubLlmServer.Settings.healthy().withFaults(0.10, 0.10, 0, 0, 0);
+        try (StubLlmServer stub = StubLlmServer.start(0, faults, 7)) {
+            Set<String> expected = new HashSet<>();
+            try (Producer<byte[], byte[]> p = producer()) {
+                for (int i = 0; i < triggers; i++) {
+                    String id = "f" + i;
+                    expected.add(id);
+                    send(p, t.news, news(id, "SYM" + i, "SYM" + i + " fraud probe", 1000 + i));
+                }
+                p.flush();
+            }
+
+            run(jobFile(t, stub, maxAttempts));
+
+            Map<String, Integer> endings = new java.util.HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : read(t.actions)) {
+                JsonNode a = Json.MAPPER.readTree(r.value());
+                assertThat(a.at("/llm/attempts").asInt()).isBetween(1, maxAttempts);
+                endings.merge(a.at("/trigger/event_ids/0").asText(), 1, Integer::sum);
+            }
+            for (ConsumerRecord<byte[], byte[]> r : read(t.dlq)) {
+                JsonNode d = Json.MAPPER.readTree(r.value());
+                assertThat(d.get("stage").asText()).isEqualTo("llm");
+                assertThat(d.get("reason").asText()).startsWith("after " + maxAttempts);
+                JsonNode trigger =
+                        Json.MAPPER.readTree(
+                                java.util.Base64.getDecoder().decode(d.get("raw_base64").asText()));
+                endings.merge(trigger.at("/eventIds/0").asText(), 1, Integer::sum);
+            }
+            assertThat(endings.keySet()).isEqualTo(expected);
+            assertThat(endings.values()).as("each trigger ends exactly once").containsOnly(1);
+            long failed =
+                    stub.count(StubLlmServer.Outcome.RATE_LIMITED)
+                            + stub.count(StubLlmServer.Outcome.SERVER_ERROR);
+            assertThat(failed).as("faults were injected").isGreaterThan(0);
+            assertThat(stub.requests()).isLessThanOrEqualTo((long) triggers * maxAttempts);
+            assertThat(stub.requests())
+                    .as("one retry for each failure but the last attempts of dead letters")
+                    .isEqualTo(triggers + failed - countDeadLettered(t));
+        }
+    }
+
+    private long countDeadLettered(Topics t) {
+        return read(t.dlq).size();
+    }
+
+    private static void run(JobFile job) throws Exception {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(ReflexJob.configuration(job));
+        env.setParallelism(2);
+        ReflexJob.defineWorkflow(
+                env,
+                job,
+                KafkaConnectors.sources(env, job),
+                KafkaConnectors.actionsSink(job.name(), job.sinks()),
+                KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+        env.execute(job.name());
+    }
+
+    private static JobFile jobFile(Topics t, StubLlmServer stub, int maxAttempts) throws Exception {
+        String yaml =
+                String.join(
+                        "\n",
+                        "job:",
+                        "  name: it-" + t.suffix,
+                        "  checkpoint-interval: 500ms",
+                        "sources:",
+                        "  - name: trades",
+                        "    bootstrap-servers: ${BOOTSTRAP}",
+                        "    topics: [" + t.trades + "]",
+                        "    starting-offsets: earliest",
+                        "    bounded: true",
+                        "    key: /symbol",
+                        "    event-time: /ts",
+                        "    event-id: /id",
+                        "    max-record-bytes: 512",
+                        "  - name: news",
+                        "    bootstrap-servers: ${BOOTSTRAP}",
+                        "    topics: [" + t.news + "]",
+                        "    starting-offsets: earliest",
+                        "    bounded: true",
+                        "    key: /symbol",
+                        "    event-time: /ts",
+                        "    event-id: /id",
+                        "rules:",
+                        "  - id: price-move",
+                        "    type: change-pct",
+                        "    sources: [trades]",
+                        "    field: /price",
+                        "    window: 60s",
+                        "    threshold-pct: 5",
+                        "    cooldown: 60s",
+                        "  - id: alarming-news",
+                        "    type: match",
+                        "    sources: [news]",
+                        "    field: /headline",
+                        "    pattern: '(?i)fraud|recall|investigation'",
+                        "llm:",
+                        "  base-url: ${LLM}",
+                        "  model: stub-model",
+                        "  timeout: 5s",
+                        "  max-attempts: " + maxAttempts,
+                        "  initial-backoff: 20ms",
+                        "  max-backoff: 100ms",
+                        "  max-concurrent: 16",
+                        "actions:",
+                        "  - type: alert",
+                        "    description: Page someone.",
+                        "    params:",
+                        "      type: object",
+                        "      properties:",
+                        "        severity: {type: string, enum: [low, medium, high]}",
+                        "      required: [severity]",
+                        "      additionalProperties: false",
+                        "sinks:",
+                        "  bootstrap-servers: ${BOOTSTRAP}",
+                        "  actions-topic: " + t.actions,
+                        "  dead-letter-topic: " + t.dlq,
+                        "  delivery: exactly-once",
+                        "");
+        return new JobFileParser(
+                        Map.of("BOOTSTRAP", kafka.bootstrapServers(), "LLM", stub.baseUrl()))
+                .parse("it.yaml", yaml);
+    }
+
+    private record Topics(String suffix, String trades, String news, String actions, String dlq) {
+        static Topics create(String name) throws Exception {
+            String s = name + "-" + UUID.randomUUID().toString().substring(0, 8);
+            Topics t = new Topics(s, "trades-" + s, "news-" + s, "actions-" + s, "dlq-" + s);
+            kafka.createTopics(2, t.trades, t.news, t.actions, t.dlq);
+            return t;
+        }
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> read(String topic) {
+        return TopicReader.readAll(kafka.bootstrapServers(), topic, Duration.ofSeconds(60));
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    private static Producer<byte[], byte[]> producer() {
+        return new KafkaProducer<>(
+                io.reflex.sandbox.FeedGenerator.producerProperties(kafka.bootstrapServers()));
+    }
+
+    private static String news(String id, String symbol, String headline, long ts) {
+        return "{\"id\":\""
+                + id
+                + "\",\"symbol\":\""
+                + symbol
+                + "\",\"headline\":\""
+                + headline
+                + "\",\"ts\":"
+                + ts
+                + "}";
+    }
+
+    private static void send(Producer<byte[], byte[]> p, String topic, String json) {
+        send(p, topic, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void send(Producer<byte[], byte[]> p, String topic, byte[] value) {
+        p.send(new ProducerRecord<>(topic, null, value));
+    }
+}

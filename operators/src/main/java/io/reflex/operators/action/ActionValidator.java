@@ -1,0 +1,73 @@
+package io.reflex.operators.action;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import io.reflex.operators.model.Json;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Validates an LLM answer locally against the catalogue's response schema, and checks once more
+ * that every action type is in the catalogue. Not serializable: build it in {@code open()}.
+ */
+public final class ActionValidator {
+
+    /** One action of a valid answer. */
+    public record ProposedAction(String type, JsonNode params, String reason) {}
+
+    /** A valid answer (possibly empty: no action) or the reason it is invalid. */
+    public record Result(List<ProposedAction> actions, String error) {
+        public boolean valid() {
+            return error == null;
+        }
+    }
+
+    private final ActionCatalogue catalogue;
+    private final JsonSchema schema;
+
+    public ActionValidator(ActionCatalogue catalogue) {
+        this.catalogue = catalogue;
+        this.schema =
+                JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+                        .getSchema(catalogue.responseSchema());
+    }
+
+    /** Validates the answer's content. */
+    public Result validate(String content) {
+        if (content == null || content.isBlank()) {
+            return new Result(List.of(), "empty answer");
+        }
+        JsonNode answer;
+        try {
+            answer = Json.MAPPER.readTree(content);
+        } catch (JsonProcessingException e) {
+            return new Result(List.of(), "answer is not JSON: " + e.getOriginalMessage());
+        }
+        Set<ValidationMessage> errors = schema.validate(answer);
+        if (!errors.isEmpty()) {
+            return new Result(
+                    List.of(),
+                    "answer violates the schema: "
+                            + errors.stream()
+                                    .map(ValidationMessage::getMessage)
+                                    .sorted()
+                                    .limit(5)
+                                    .collect(Collectors.joining("; ")));
+        }
+        List<ProposedAction> actions = new ArrayList<>();
+        for (JsonNode a : answer.get("actions")) {
+            String type = a.get("type").asText();
+            if (!catalogue.contains(type)) {
+                return new Result(List.of(), "action type '" + type + "' is not in the catalogue");
+            }
+            actions.add(new ProposedAction(type, a.get("params"), a.get("reason").asText()));
+        }
+        return new Result(actions, null);
+    }
+}

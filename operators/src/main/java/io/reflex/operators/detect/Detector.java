@@ -1,0 +1,253 @@
+package io.reflex.operators.detect;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.reflex.operators.model.Event;
+import io.reflex.operators.model.Json;
+import io.reflex.operators.model.Trigger;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * The keyed detection step. Per key it keeps the recent events and each rule's statistics in one
+ * {@link DetectorState}, remembers event ids to drop replays, and emits a {@link Trigger} with a
+ * compact context when a rule fires and is not cooling down. {@code absence} rules use event-time
+ * timers. All state has a TTL.
+ *
+ * <p>Every event is counted: it updates state ({@code events}), is a replayed duplicate ({@code
+ * duplicates}), or also fires ({@code triggers}).
+ */
+public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
+    private static final long serialVersionUID = 1L;
+
+    public static final String STATE_NAME = "detector-state";
+    public static final String SEEN_IDS_STATE_NAME = "detector-seen-ids";
+
+    private final DetectorOptions options;
+
+    private transient ValueState<DetectorState> state;
+    private transient MapState<String, Boolean> seenIds;
+    private transient Counter events;
+    private transient Counter duplicates;
+    private transient Counter triggers;
+    private transient Counter cooledDown;
+
+    public Detector(DetectorOptions options) {
+        this.options = options;
+    }
+
+    /** The per-key state's descriptor, shared with savepoint tooling. */
+    public static ValueStateDescriptor<DetectorState> stateDescriptor(DetectorOptions options) {
+        ValueStateDescriptor<DetectorState> d =
+                new ValueStateDescriptor<>(STATE_NAME, TypeInformation.of(DetectorState.class));
+        d.enableTimeToLive(ttl(options.stateTtl()));
+        return d;
+    }
+
+    /** The dedupe state's descriptor, shared with savepoint tooling. */
+    public static MapStateDescriptor<String, Boolean> seenIdsDescriptor(DetectorOptions options) {
+        MapStateDescriptor<String, Boolean> d =
+                new MapStateDescriptor<>(SEEN_IDS_STATE_NAME, Types.STRING, Types.BOOLEAN);
+        d.enableTimeToLive(ttl(options.dedupeTtl()));
+        return d;
+    }
+
+    private static StateTtlConfig ttl(java.time.Duration ttl) {
+        return StateTtlConfig.newBuilder(ttl)
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .build();
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        state = getRuntimeContext().getState(stateDescriptor(options));
+        seenIds = getRuntimeContext().getMapState(seenIdsDescriptor(options));
+        var group = getRuntimeContext().getMetricGroup().addGroup("reflex");
+        events = group.counter("events");
+        duplicates = group.counter("duplicates");
+        triggers = group.counter("triggers");
+        cooledDown = group.counter("cooledDown");
+    }
+
+    @Override
+    public void processElement(Event event, Context ctx, Collector<Trigger> out) throws Exception {
+        if (seenIds.contains(event.id())) {
+            duplicates.inc();
+            return;
+        }
+        seenIds.put(event.id(), Boolean.TRUE);
+        events.inc();
+
+        DetectorState s = state.value();
+        if (s == null) {
+            s = new DetectorState();
+        }
+        remember(s, event);
+        JsonNode payload = parse(event.payload());
+
+        for (RuleSpec rule : options.rules()) {
+            if (rule.type() == RuleType.ABSENCE || !rule.appliesTo(event.source())) {
+                continue;
+            }
+            RuleState rs = s.rule(rule.id());
+            ObjectNode fired =
+                    RuleEvaluator.evaluate(
+                            rule, rs, event.eventTime(), payload, options.maxSamples());
+            if (fired != null) {
+                fire(
+                        ctx.getCurrentKey(),
+                        rule,
+                        rs,
+                        s,
+                        event.eventTime(),
+                        List.of(event.id()),
+                        fired,
+                        out);
+            }
+        }
+
+        if (event.eventTime() >= s.lastEventTime) {
+            s.lastEventTime = event.eventTime();
+            s.lastEventId = event.id();
+            rearmAbsence(s, event, ctx);
+        }
+        state.update(s);
+    }
+
+    private void rearmAbsence(DetectorState s, Event event, Context ctx) {
+        long next = Long.MAX_VALUE;
+        for (RuleSpec rule : options.rules()) {
+            if (rule.type() == RuleType.ABSENCE && rule.appliesTo(event.source())) {
+                next = Math.min(next, event.eventTime() + rule.afterMs());
+            }
+        }
+        if (next == Long.MAX_VALUE) {
+            return;
+        }
+        if (s.absenceTimer != Long.MIN_VALUE && s.absenceTimer != next) {
+            ctx.timerService().deleteEventTimeTimer(s.absenceTimer);
+        }
+        s.absenceTimer = next;
+        ctx.timerService().registerEventTimeTimer(next);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Trigger> out)
+            throws Exception {
+        DetectorState s = state.value();
+        if (s == null || s.absenceTimer != timestamp) {
+            return; // state expired, or a timer superseded by a newer event
+        }
+        s.absenceTimer = Long.MIN_VALUE;
+        for (RuleSpec rule : options.rules()) {
+            if (rule.type() != RuleType.ABSENCE || s.lastEventTime + rule.afterMs() > timestamp) {
+                continue;
+            }
+            RuleState rs = s.rule(rule.id());
+            rs.count++;
+            ObjectNode fired = Json.MAPPER.createObjectNode();
+            fired.put("silent_ms", timestamp - s.lastEventTime);
+            fired.put("last_event_time", s.lastEventTime);
+            List<String> ids = s.lastEventId == null ? List.of() : List.of(s.lastEventId);
+            fire(ctx.getCurrentKey(), rule, rs, s, timestamp, ids, fired, out);
+        }
+        state.update(s);
+    }
+
+    private void fire(
+            String key,
+            RuleSpec rule,
+            RuleState rs,
+            DetectorState s,
+            long eventTime,
+            List<String> eventIds,
+            ObjectNode details,
+            Collector<Trigger> out)
+            throws JsonProcessingException {
+        if (rs.lastFired != Long.MIN_VALUE && eventTime - rs.lastFired < rule.cooldownMs()) {
+            cooledDown.inc();
+            return;
+        }
+        rs.lastFired = eventTime;
+        triggers.inc();
+        out.collect(new Trigger(rule.id(), key, eventTime, eventIds, context(rule, details, s)));
+    }
+
+    private String context(RuleSpec rule, ObjectNode details, DetectorState s)
+            throws JsonProcessingException {
+        ObjectNode ctx = Json.MAPPER.createObjectNode();
+        ObjectNode r = ctx.putObject("rule");
+        r.put("id", rule.id());
+        r.put("type", rule.type().id());
+        if (rule.field() != null) {
+            r.put("field", rule.field());
+        }
+        r.setAll(details);
+        ArrayNode events = ctx.putArray("recent_events");
+        for (RecentEvent e : s.recent) {
+            ObjectNode n = events.addObject();
+            n.put("id", e.id);
+            n.put("time", e.eventTime);
+            n.put("source", e.source);
+            JsonNode data = parseOrNull(e.payload);
+            if (data != null) {
+                n.set("data", data);
+            } else {
+                n.put("data_truncated", e.payload);
+            }
+        }
+        ObjectNode stats = ctx.putObject("stats");
+        for (RuleSpec other : options.rules()) {
+            RuleState st = s.rules.get(other.id());
+            if (st == null) {
+                continue;
+            }
+            ObjectNode o = stats.putObject(other.id());
+            o.put("count", st.count);
+            if (other.type() == RuleType.ZSCORE) {
+                o.put("mean", st.mean);
+                o.put("stddev", Math.sqrt(st.variance));
+            }
+            if (other.type() == RuleType.ZSCORE || other.type() == RuleType.CHANGE_PCT) {
+                o.put("last", st.last);
+            }
+        }
+        return Json.MAPPER.writeValueAsString(ctx);
+    }
+
+    private void remember(DetectorState s, Event event) {
+        String payload = event.payload();
+        if (payload.length() > options.contextEventMaxChars()) {
+            payload = payload.substring(0, options.contextEventMaxChars());
+        }
+        s.recent.add(new RecentEvent(event.id(), event.eventTime(), event.source(), payload));
+        while (s.recent.size() > options.contextEvents()) {
+            s.recent.remove(0);
+        }
+    }
+
+    private static JsonNode parse(String payload) throws JsonProcessingException {
+        return Json.MAPPER.readTree(payload);
+    }
+
+    private static JsonNode parseOrNull(String payload) {
+        try {
+            return Json.MAPPER.readTree(payload);
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+}

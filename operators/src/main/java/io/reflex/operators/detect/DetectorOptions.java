@@ -1,0 +1,42 @@
+package io.reflex.operators.detect;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Settings of the {@link Detector}.
+ *
+ * @param rules the rules, in evaluation order
+ * @param contextEvents how many recent events per key go into a trigger's context
+ * @param contextEventMaxChars longer event payloads are cut to this many characters in the context
+ * @param maxSamples upper bound of the samples a {@code change-pct} rule keeps per key
+ * @param stateTtl a key's statistics expire after this long without events
+ * @param dedupeTtl event ids are remembered this long for deduplication
+ */
+public record DetectorOptions(
+        List<RuleSpec> rules,
+        int contextEvents,
+        int contextEventMaxChars,
+        int maxSamples,
+        Duration stateTtl,
+        Duration dedupeTtl)
+        implements Serializable {
+
+    public static final int DEFAULT_CONTEXT_EVENTS = 10;
+    public static final int DEFAULT_CONTEXT_EVENT_MAX_CHARS = 1000;
+    public static final int DEFAULT_MAX_SAMPLES = 512;
+    public static final Duration DEFAULT_STATE_TTL = Duration.ofDays(1);
+    public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofHours(1);
+
+    /** Options with defaults for everything but the rules. */
+    public static DetectorOptions withRules(List<RuleSpec> rules) {
+        return new DetectorOptions(
+                rules,
+                DEFAULT_CONTEXT_EVENTS,
+                DEFAULT_CONTEXT_EVENT_MAX_CHARS,
+                DEFAULT_MAX_SAMPLES,
+                DEFAULT_STATE_TTL,
+                DEFAULT_DEDUPE_TTL);
+    }
+}

@@ -1,0 +1,34 @@
+package io.reflex.operators.detect;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the detector keeps for one key, in one value so that an event costs one state read and
+ * one write. A Flink POJO: its serializer supports adding and removing fields across savepoints.
+ */
+public class DetectorState {
+    /** The key's most recent events, oldest first, at most {@code contextEvents}. */
+    public List<RecentEvent> recent = new ArrayList<>();
+
+    /** Per-rule statistics, by rule id. */
+    public Map<String, RuleState> rules = new HashMap<>();
+
+    /** Event time of the newest event seen for the key. */
+    public long lastEventTime = Long.MIN_VALUE;
+
+    /** Id of the newest event seen for the key. */
+    public String lastEventId;
+
+    /** Event time the pending absence timer fires at, or {@code Long.MIN_VALUE}. */
+    public long absenceTimer = Long.MIN_VALUE;
+
+    public DetectorState() {}
+
+    /** The state of one rule, created on first use. */
+    public RuleState rule(String id) {
+        return rules.computeIfAbsent(id, k -> new RuleState());
+    }
+}

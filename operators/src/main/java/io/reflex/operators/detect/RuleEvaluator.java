@@ -1,0 +1,111 @@
+package io.reflex.operators.detect;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.reflex.operators.model.Json;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Evaluates the value rules ({@code change-pct}, {@code zscore}, {@code match}) against one event
+ * and updates the rule's statistics. Pure apart from the {@link RuleState} it is given; the
+ * cooldown and the {@code absence} rule live in {@link Detector}, which owns time.
+ */
+final class RuleEvaluator {
+    private static final Map<String, Pattern> PATTERNS = new ConcurrentHashMap<>();
+
+    private RuleEvaluator() {}
+
+    /**
+     * Updates {@code state} with the event and returns what fired, or null. The returned object
+     * describes the firing for the trigger's context.
+     */
+    static ObjectNode evaluate(
+            RuleSpec rule, RuleState state, long eventTime, JsonNode payload, int maxSamples) {
+        JsonNode value = payload.at(rule.field());
+        switch (rule.type()) {
+            case CHANGE_PCT:
+                return value.isNumber()
+                        ? changePct(rule, state, eventTime, value.doubleValue(), maxSamples)
+                        : null;
+            case ZSCORE:
+                return value.isNumber() ? zscore(rule, state, value.doubleValue()) : null;
+            case MATCH:
+                return value.isTextual() ? match(rule, state, value.textValue()) : null;
+            default:
+                return null;
+        }
+    }
+
+    private static ObjectNode changePct(
+            RuleSpec rule, RuleState s, long t, double v, int maxSamples) {
+        long from = t - rule.windowMs();
+        while (!s.sampleTimes.isEmpty()
+                && (s.sampleTimes.get(0) < from || s.sampleTimes.size() >= maxSamples)) {
+            s.sampleTimes.remove(0);
+            s.sampleValues.remove(0);
+        }
+        s.count++;
+        s.last = v;
+        ObjectNode fired = null;
+        if (!s.sampleValues.isEmpty()) {
+            double base = s.sampleValues.get(0);
+            if (base != 0) {
+                double pct = (v - base) / Math.abs(base) * 100.0;
+                if (Math.abs(pct) >= rule.thresholdPct()) {
+                    fired = Json.MAPPER.createObjectNode();
+                    fired.put("change_pct", round(pct));
+                    fired.put("from", base);
+                    fired.put("to", v);
+                    fired.put("window_ms", rule.windowMs());
+                }
+            }
+        }
+        s.sampleTimes.add(t);
+        s.sampleValues.add(v);
+        return fired;
+    }
+
+    private static ObjectNode zscore(RuleSpec rule, RuleState s, double v) {
+        ObjectNode fired = null;
+        if (s.count >= rule.minCount() && s.variance > 0) {
+            double z = (v - s.mean) / Math.sqrt(s.variance);
+            if (Math.abs(z) >= rule.threshold()) {
+                fired = Json.MAPPER.createObjectNode();
+                fired.put("zscore", round(z));
+                fired.put("value", v);
+                fired.put("mean", round(s.mean));
+                fired.put("stddev", round(Math.sqrt(s.variance)));
+            }
+        }
+        if (s.count == 0) {
+            s.mean = v;
+            s.variance = 0;
+        } else {
+            double diff = v - s.mean;
+            double incr = rule.alpha() * diff;
+            s.mean += incr;
+            s.variance = (1 - rule.alpha()) * (s.variance + diff * incr);
+        }
+        s.count++;
+        s.last = v;
+        return fired;
+    }
+
+    private static ObjectNode match(RuleSpec rule, RuleState s, String text) {
+        s.count++;
+        Matcher m = PATTERNS.computeIfAbsent(rule.pattern(), Pattern::compile).matcher(text);
+        if (!m.find()) {
+            return null;
+        }
+        ObjectNode fired = Json.MAPPER.createObjectNode();
+        fired.put("matched", m.group());
+        return fired;
+    }
+
+    private static double round(double d) {
+        return Math.round(d * 10_000.0) / 10_000.0;
+    }
+}

@@ -1,0 +1,46 @@
+package io.reflex.operators.llm;
+
+import java.time.Duration;
+
+/**
+ * A failed LLM call, classified: {@link #retryable()} for 429, 5xx, timeouts, connection errors and
+ * unreadable answers; not for 400, 401, 403, 404 and 422, which a retry cannot fix.
+ */
+public final class LlmException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final boolean retryable;
+    private final int status;
+    private final Duration retryAfter;
+
+    public LlmException(
+            String message, boolean retryable, int status, Duration retryAfter, Throwable cause) {
+        super(message, cause);
+        this.retryable = retryable;
+        this.status = status;
+        this.retryAfter = retryAfter;
+    }
+
+    public boolean retryable() {
+        return retryable;
+    }
+
+    /** The HTTP status, or 0 when there was none. */
+    public int status() {
+        return status;
+    }
+
+    /** The server's {@code Retry-After}, or null. */
+    public Duration retryAfter() {
+        return retryAfter;
+    }
+
+    /** A short cause for metrics: {@code http_429}, {@code timeout}, {@code io}, ... */
+    public String cause() {
+        if (status > 0) {
+            return "http_" + status;
+        }
+        String m = String.valueOf(getMessage()).toLowerCase();
+        return m.contains("timeout") || m.contains("timed out") ? "timeout" : "io";
+    }
+}

@@ -1,0 +1,58 @@
+package io.reflex.operators.model;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/**
+ * Input or work that could not be processed, with the reason. Written to the dead-letter topic;
+ * nothing the job cannot handle is dropped silently.
+ *
+ * @param stage the stage that gave up: {@code decode}, {@code detect} or {@code llm}
+ * @param reason a readable reason
+ * @param source where the record came from (a topic, a feed URL) or the rule for {@code llm}
+ * @param partition the source partition, or -1
+ * @param offset the source offset, or -1
+ * @param key the entity key if known, else null
+ * @param rawBase64 the raw bytes, base64
+ * @param at wall-clock time of the failure, in epoch milliseconds
+ */
+public record DeadLetter(
+        String stage,
+        String reason,
+        String source,
+        int partition,
+        long offset,
+        String key,
+        String rawBase64,
+        long at) {
+
+    public static final String STAGE_DECODE = "decode";
+    public static final String STAGE_DETECT = "detect";
+    public static final String STAGE_LLM = "llm";
+
+    /** A dead letter for raw bytes. */
+    public static DeadLetter of(
+            String stage,
+            String reason,
+            String source,
+            int partition,
+            long offset,
+            String key,
+            byte[] raw) {
+        return new DeadLetter(
+                stage,
+                reason,
+                source,
+                partition,
+                offset,
+                key,
+                raw == null ? "" : Base64.getEncoder().encodeToString(raw),
+                System.currentTimeMillis());
+    }
+
+    /** A dead letter whose raw content is text (a trigger, an LLM answer). */
+    public static DeadLetter ofText(
+            String stage, String reason, String source, String key, String raw) {
+        return of(stage, reason, source, -1, -1, key, raw.getBytes(StandardCharsets.UTF_8));
+    }
+}

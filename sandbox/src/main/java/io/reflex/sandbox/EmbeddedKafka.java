@@ -1,0 +1,139 @@
+package io.reflex.sandbox;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/**
+ * A real Kafka broker (KRaft, one combined broker and controller) running in this JVM on a random
+ * loopback port. Used by the demo and shared by every ITCase of a test JVM through {@link
+ * #shared()}.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private static EmbeddedKafka shared;
+
+    private final KafkaClusterTestKit cluster;
+
+    private EmbeddedKafka(KafkaClusterTestKit cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Starts a new broker and waits until it is ready. */
+    public static EmbeddedKafka start() throws Exception {
+        TestKitNodes nodes =
+                new TestKitNodes.Builder()
+                        .setCombined(true)
+                        .setNumBrokerNodes(1)
+                        .setNumControllerNodes(1)
+                        .build();
+        KafkaClusterTestKit cluster =
+                new KafkaClusterTestKit.Builder(nodes)
+                        // A single node: internal topics cannot be replicated.
+                        .setConfigProp("transaction.state.log.replication.factor", "1")
+                        .setConfigProp("transaction.state.log.min.isr", "1")
+                        .setConfigProp("offsets.topic.replication.factor", "1")
+                        .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                        // Flink's KafkaSink asks for transactions of up to 15 minutes.
+                        .setConfigProp("transaction.max.timeout.ms", "900000")
+                        .setConfigProp("num.partitions", "2")
+                        .build();
+        try {
+            cluster.format();
+            cluster.startup();
+            cluster.waitForReadyBrokers();
+        } catch (Exception e) {
+            cluster.close();
+            throw e;
+        }
+        return new EmbeddedKafka(cluster);
+    }
+
+    /**
+     * The broker shared by everything in this JVM, started on first use and stopped when the JVM
+     * exits.
+     */
+    public static synchronized EmbeddedKafka shared() throws Exception {
+        if (shared == null) {
+            EmbeddedKafka kafka = start();
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(kafka::closeQuietly, "embedded-kafka-shutdown"));
+            shared = kafka;
+        }
+        return shared;
+    }
+
+    /** The broker's {@code host:port} list for clients. */
+    public String bootstrapServers() {
+        return cluster.bootstrapServers();
+    }
+
+    /** Client properties with the bootstrap servers set. */
+    public Properties clientProperties() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return p;
+    }
+
+    /** Creates the topics that do not exist yet, each with {@code partitions} partitions. */
+    public void createTopics(int partitions, String... topics)
+            throws ExecutionException, InterruptedException {
+        createTopics(partitions, List.of(topics));
+    }
+
+    /** Creates the topics that do not exist yet, each with {@code partitions} partitions. */
+    public void createTopics(int partitions, Collection<String> topics)
+            throws ExecutionException, InterruptedException {
+        try (Admin admin = Admin.create(clientProperties())) {
+            Set<String> existing = admin.listTopics().names().get();
+            List<NewTopic> missing = new ArrayList<>();
+            for (String t : topics) {
+                if (!existing.contains(t)) {
+                    missing.add(new NewTopic(t, partitions, (short) 1));
+                }
+            }
+            try {
+                admin.createTopics(missing).all().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Deletes the topics, if they exist. */
+    public void deleteTopics(String... topics) throws ExecutionException, InterruptedException {
+        try (Admin admin = Admin.create(clientProperties())) {
+            Set<String> existing = admin.listTopics().names().get();
+            List<String> present = new ArrayList<>();
+            for (String t : topics) {
+                if (existing.contains(t)) {
+                    present.add(t);
+                }
+            }
+            admin.deleteTopics(present).all().get();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        cluster.close();
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (Exception ignored) {
+            // the JVM is exiting
+        }
+    }
+}

@@ -1,0 +1,420 @@
+package io.reflex.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An OpenAI-compatible chat-completions server for tests, benchmarks and the demo.
+ *
+ * <p>{@code POST /v1/chat/completions} answers with a {@code chat.completion} whose content
+ * conforms to the request's {@code response_format} JSON Schema (see {@link
+ * SchemaInstanceGenerator}). The same request body always gets the same content. Latency is fixed
+ * or log-normal, and faults are injected at configurable rates: 429 with {@code Retry-After}, 500,
+ * a hang, a malformed body and content that violates the schema. {@code GET /stats} (and {@link
+ * #stats()}) count requests by outcome, with the requests in flight and the most seen at once.
+ */
+public final class StubLlmServer implements AutoCloseable {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /** The outcomes counted by the server. */
+    public enum Outcome {
+        OK,
+        RATE_LIMITED,
+        SERVER_ERROR,
+        HUNG,
+        MALFORMED,
+        SCHEMA_VIOLATION,
+        BAD_REQUEST
+    }
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final Map<Outcome, AtomicLong> counts = new LinkedHashMap<>();
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger maxInFlight = new AtomicInteger();
+    private final Random faults;
+    private volatile Settings settings;
+
+    /**
+     * What the server does. Rates are probabilities in [0, 1] and are drawn in this order: 429,
+     * 500, hang, malformed, schema violation.
+     *
+     * @param latencyMs fixed latency, or the mean of the log-normal latency
+     * @param latencySigma sigma of the log-normal latency; 0 for a fixed latency
+     * @param rateLimitedRate share of 429 answers
+     * @param retryAfterSeconds the {@code Retry-After} header on 429 answers
+     * @param serverErrorRate share of 500 answers
+     * @param hangRate share of requests that hang for {@code hangMs} before a 504
+     * @param hangMs how long a hang lasts
+     * @param malformedRate share of answers whose body is not JSON
+     * @param schemaViolationRate share of answers whose content violates the schema
+     */
+    public record Settings(
+            long latencyMs,
+            double latencySigma,
+            double rateLimitedRate,
+            int retryAfterSeconds,
+            double serverErrorRate,
+            double hangRate,
+            long hangMs,
+            double malformedRate,
+            double schemaViolationRate) {
+
+        /** No latency and no faults. */
+        public static Settings healthy() {
+            return new Settings(0, 0, 0, 1, 0, 0, 60_000, 0, 0);
+        }
+
+        public Settings withLatency(long ms, double sigma) {
+            return new Settings(
+                    ms,
+                    sigma,
+                    rateLimitedRate,
+                    retryAfterSeconds,
+                    serverErrorRate,
+                    hangRate,
+                    hangMs,
+                    malformedRate,
+                    schemaViolationRate);
+        }
+
+        public Settings withFaults(
+                double rateLimited,
+                double serverError,
+                double hang,
+                double malformed,
+                double schemaViolation) {
+            return new Settings(
+                    latencyMs,
+                    latencySigma,
+                    rateLimited,
+                    retryAfterSeconds,
+                    serverError,
+                    hang,
+                    hangMs,
+                    malformed,
+                    schemaViolation);
+        }
+
+        public Settings withRetryAfterSeconds(int seconds) {
+            return new Settings(
+                    latencyMs,
+                    latencySigma,
+                    rateLimitedRate,
+                    seconds,
+                    serverErrorRate,
+                    hangRate,
+                    hangMs,
+                    malformedRate,
+                    schemaViolationRate);
+        }
+
+        public Settings withHangMs(long ms) {
+            return new Settings(
+                    latencyMs,
+                    latencySigma,
+                    rateLimitedRate,
+                    retryAfterSeconds,
+                    serverErrorRate,
+                    hangRate,
+                    ms,
+                    malformedRate,
+                    schemaViolationRate);
+        }
+    }
+
+    private StubLlmServer(
+            HttpServer server, ExecutorService executor, Settings settings, long seed) {
+        this.server = server;
+        this.executor = executor;
+        this.settings = settings;
+        this.faults = new Random(seed);
+        for (Outcome o : Outcome.values()) {
+            counts.put(o, new AtomicLong());
+        }
+    }
+
+    /** Starts a server on 127.0.0.1 ({@code port} 0 picks a free one). */
+    public static StubLlmServer start(int port, Settings settings, long seed) throws IOException {
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
+        ExecutorService executor =
+                Executors.newCachedThreadPool(
+                        r -> {
+                            Thread t = new Thread(r, "stub-llm");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        StubLlmServer stub = new StubLlmServer(http, executor, settings, seed);
+        http.createContext("/v1/chat/completions", stub::handleCompletion);
+        http.createContext("/stats", stub::handleStats);
+        http.setExecutor(executor);
+        http.start();
+        return stub;
+    }
+
+    /** Starts a healthy server on a free port. */
+    public static StubLlmServer start() throws IOException {
+        return start(0, Settings.healthy(), 42);
+    }
+
+    /** The base URL for an OpenAI client, ending in {@code /v1}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Changes latency and faults for the requests that arrive from now on. */
+    public void setSettings(Settings settings) {
+        this.settings = settings;
+    }
+
+    /** Requests received so far, of every outcome. */
+    public long requests() {
+        return requests.get();
+    }
+
+    /** Requests that ended with {@code outcome}. */
+    public long count(Outcome outcome) {
+        return counts.get(outcome).get();
+    }
+
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** The most requests that were in flight at once. */
+    public int maxInFlight() {
+        return maxInFlight.get();
+    }
+
+    /** Counts by outcome, in flight and the most in flight, as served by {@code GET /stats}. */
+    public ObjectNode stats() {
+        ObjectNode s = MAPPER.createObjectNode();
+        s.put("requests", requests.get());
+        ObjectNode by = s.putObject("outcomes");
+        counts.forEach((o, c) -> by.put(o.name().toLowerCase(), c.get()));
+        s.put("in_flight", inFlight.get());
+        s.put("max_in_flight", maxInFlight.get());
+        return s;
+    }
+
+    /** Zeroes the counters. */
+    public void resetStats() {
+        requests.set(0);
+        counts.values().forEach(c -> c.set(0));
+        maxInFlight.set(inFlight.get());
+    }
+
+    private void handleStats(HttpExchange ex) throws IOException {
+        try (ex) {
+            send(ex, 200, MAPPER.writeValueAsBytes(stats()), Map.of());
+        }
+    }
+
+    private void handleCompletion(HttpExchange ex) throws IOException {
+        int now = inFlight.incrementAndGet();
+        maxInFlight.accumulateAndGet(now, Math::max);
+        requests.incrementAndGet();
+        try (ex) {
+            if (!"POST".equals(ex.getRequestMethod())) {
+                record(Outcome.BAD_REQUEST);
+                send(ex, 405, error("method not allowed"), Map.of());
+                return;
+            }
+            byte[] body;
+            try (InputStream in = ex.getRequestBody()) {
+                body = in.readAllBytes();
+            }
+            JsonNode request;
+            try {
+                request = MAPPER.readTree(body);
+            } catch (IOException e) {
+                record(Outcome.BAD_REQUEST);
+                send(ex, 400, error("request body is not JSON"), Map.of());
+                return;
+            }
+            Settings s = settings;
+            double draw;
+            long latency;
+            synchronized (faults) {
+                draw = faults.nextDouble();
+                latency =
+                        s.latencySigma() > 0
+                                ? logNormal(s.latencyMs(), s.latencySigma(), faults)
+                                : s.latencyMs();
+            }
+            if (latency > 0) {
+                pause(latency);
+            }
+            double edge = s.rateLimitedRate();
+            if (draw < edge) {
+                record(Outcome.RATE_LIMITED);
+                send(
+                        ex,
+                        429,
+                        error("rate limited by the stub"),
+                        Map.of("Retry-After", Integer.toString(s.retryAfterSeconds())));
+                return;
+            }
+            edge += s.serverErrorRate();
+            if (draw < edge) {
+                record(Outcome.SERVER_ERROR);
+                send(ex, 500, error("injected server error"), Map.of());
+                return;
+            }
+            edge += s.hangRate();
+            if (draw < edge) {
+                record(Outcome.HUNG);
+                pause(s.hangMs());
+                send(ex, 504, error("injected hang"), Map.of());
+                return;
+            }
+            edge += s.malformedRate();
+            if (draw < edge) {
+                record(Outcome.MALFORMED);
+                send(
+                        ex,
+                        200,
+                        "{\"id\": \"chatcmpl-broken\", \"choices\": ["
+                                .getBytes(StandardCharsets.UTF_8),
+                        Map.of());
+                return;
+            }
+            edge += s.schemaViolationRate();
+            boolean violate = draw < edge;
+            long seed = seed(body);
+            JsonNode schema = request.path("response_format").path("json_schema").path("schema");
+            String content;
+            if (schema.isMissingNode()) {
+                content = "stub answer " + Long.toHexString(seed);
+            } else {
+                JsonNode instance =
+                        violate
+                                ? SchemaInstanceGenerator.violate(schema, seed)
+                                : SchemaInstanceGenerator.generate(schema, seed);
+                content = MAPPER.writeValueAsString(instance);
+            }
+            record(violate ? Outcome.SCHEMA_VIOLATION : Outcome.OK);
+            send(
+                    ex,
+                    200,
+                    MAPPER.writeValueAsBytes(completion(request, body, content, seed)),
+                    Map.of());
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private static ObjectNode completion(JsonNode request, byte[] body, String content, long seed) {
+        ObjectNode c = MAPPER.createObjectNode();
+        c.put("id", "chatcmpl-" + Long.toHexString(seed));
+        c.put("object", "chat.completion");
+        c.put("created", System.currentTimeMillis() / 1000);
+        c.put("model", request.path("model").asText("stub"));
+        ObjectNode choice = c.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode message = choice.putObject("message");
+        message.put("role", "assistant");
+        message.put("content", content);
+        message.putNull("refusal");
+        choice.put("finish_reason", "stop");
+        choice.putNull("logprobs");
+        ObjectNode usage = c.putObject("usage");
+        // About four characters a token, as for English text.
+        long prompt = Math.max(1, body.length / 4);
+        long completion = Math.max(1, content.length() / 4);
+        usage.put("prompt_tokens", prompt);
+        usage.put("completion_tokens", completion);
+        usage.put("total_tokens", prompt + completion);
+        return c;
+    }
+
+    private void record(Outcome outcome) {
+        counts.get(outcome).incrementAndGet();
+    }
+
+    private static long seed(byte[] body) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(body);
+            return ByteBuffer.wrap(d).getLong();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long logNormal(long mean, double sigma, Random r) {
+        // mean = exp(mu + sigma^2 / 2)
+        double mu = Math.log(Math.max(1, mean)) - sigma * sigma / 2;
+        return Math.round(Math.exp(mu + sigma * r.nextGaussian()));
+    }
+
+    private static void pause(long ms) {
+        try {
+            // The stub's own worker thread: it stands in for a slow remote server.
+            TimeUnit.MILLISECONDS.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static byte[] error(String message) {
+        ObjectNode e = MAPPER.createObjectNode();
+        ObjectNode inner = e.putObject("error");
+        inner.put("message", message);
+        inner.put("type", "stub_error");
+        return e.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void send(HttpExchange ex, int status, byte[] body, Map<String, String> headers)
+            throws IOException {
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        headers.forEach((k, v) -> ex.getResponseHeaders().add(k, v));
+        ex.sendResponseHeaders(status, body.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    /** Runs a stub in its own JVM: {@code StubLlmServer [port] [latencyMs]}. */
+    public static void main(String[] args) throws Exception {
+        int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+        long latency = args.length > 1 ? Long.parseLong(args[1]) : 0;
+        StubLlmServer stub = start(port, Settings.healthy().withLatency(latency, 0), 42);
+        System.out.println("stub LLM listening at " + stub.baseUrl());
+        Runtime.getRuntime().addShutdownHook(new Thread(stub::close));
+        Thread.currentThread().join();
+    }
+}
