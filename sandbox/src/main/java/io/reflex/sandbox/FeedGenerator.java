@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -161,17 +162,19 @@ public final class FeedGenerator {
     }
 
     /**
-     * Produces one record per {@code stepMillis} of wall-clock time until {@code stop} says so.
-     * Returns the number of records produced.
+     * Produces one record per {@code stepMillis} of wall-clock time until {@code stop} says so,
+     * counting them in {@code produced}.
      */
-    public long producePaced(String bootstrapServers, BooleanSupplier stop)
+    public void producePaced(String bootstrapServers, BooleanSupplier stop, AtomicLong produced)
             throws InterruptedException {
-        long produced = 0;
         long started = System.nanoTime();
         try (Producer<byte[], byte[]> producer =
                 new KafkaProducer<>(producerProperties(bootstrapServers))) {
             while (!stop.getAsBoolean()) {
-                long due = started + TimeUnit.MILLISECONDS.toNanos(produced * options.stepMillis());
+                long due =
+                        started
+                                + TimeUnit.MILLISECONDS.toNanos(
+                                        produced.get() * options.stepMillis());
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
                     // The feed's own thread, pacing a synthetic source; not Flink code.
@@ -179,10 +182,9 @@ public final class FeedGenerator {
                     continue;
                 }
                 send(producer, next());
-                produced++;
+                produced.incrementAndGet();
             }
             producer.flush();
         }
-        return produced;
     }
 }

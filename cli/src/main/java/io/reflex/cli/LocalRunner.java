@@ -1,0 +1,171 @@
+package io.reflex.cli;
+
+import io.reflex.jobs.ReflexJob;
+import io.reflex.jobs.config.JobFile;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+
+/**
+ * Runs a job file on a local MiniCluster with Flink's web UI, prints committed actions and a status
+ * line every few seconds, and stops cleanly: with a savepoint, so that every processed action is
+ * committed to the actions topic and no transaction is left open. Used by {@code reflex run} and
+ * {@code reflex demo}.
+ */
+final class LocalRunner {
+    private static final Duration STATUS_EVERY = Duration.ofSeconds(5);
+
+    private final JobFile job;
+    private final Path stateDir;
+    private final PrintStream out;
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    LocalRunner(JobFile job, Path stateDir, PrintStream out) {
+        this.job = job;
+        this.stateDir = stateDir;
+        this.out = out;
+    }
+
+    /** Asks a running {@link #run} to stop cleanly, and waits until it has, at most a minute. */
+    void stopAndWait() throws InterruptedException {
+        stopRequested.countDown();
+        stopped.await(60, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Runs until {@code duration} has passed (forever if null), {@link #stopAndWait} is called, or
+     * the job ends by itself. Returns the process exit code.
+     *
+     * @param feedEvents how many input events were produced, for the status line, or null
+     */
+    int run(Duration duration, LongSupplier feedEvents) throws Exception {
+        Files.createDirectories(stateDir);
+        Configuration conf = ReflexJob.configuration(job);
+        conf.setString("rest.address", "127.0.0.1");
+        conf.setString("rest.bind-address", "127.0.0.1");
+        conf.setString("rest.bind-port", "8081-8099");
+        conf.setString("jobmanager.bind-host", "127.0.0.1");
+        conf.setString("taskmanager.bind-host", "127.0.0.1");
+        conf.setString("taskmanager.host", "127.0.0.1");
+        conf.setString(
+                "execution.checkpointing.dir", stateDir.resolve("checkpoints").toUri().toString());
+        conf.setString(
+                "execution.checkpointing.savepoint-dir",
+                stateDir.resolve("savepoints").toUri().toString());
+        conf.setString(
+                "metrics.reporter.reflexstatus.factory.class",
+                StatusReporterFactory.class.getName());
+        int parallelism = job.parallelism() > 0 ? job.parallelism() : 2;
+        conf.setString("taskmanager.numberOfTaskSlots", Integer.toString(parallelism));
+        conf.setString("parallelism.default", Integer.toString(parallelism));
+
+        MiniCluster cluster =
+                new MiniCluster(
+                        new MiniClusterConfiguration.Builder()
+                                .setConfiguration(conf)
+                                .setNumTaskManagers(1)
+                                .setNumSlotsPerTaskManager(parallelism)
+                                .build());
+        int exit = 0;
+        try (ActionTail tail =
+                new ActionTail(job.sinks().bootstrapServers(), job.sinks().actionsTopic(), out)) {
+            cluster.start();
+            URI ui = cluster.getRestAddress().get();
+            StreamExecutionEnvironment env = new StreamExecutionEnvironment(conf);
+            ReflexJob.build(env, job);
+            StreamGraph graph = env.getStreamGraph();
+            graph.setJobName("reflex: " + job.name());
+            JobID jobId = cluster.submitJob(graph).get().getJobID();
+            out.println("job " + jobId + " running; Flink web UI: " + ui);
+            tail.start();
+
+            long started = System.nanoTime();
+            long deadline = duration == null ? Long.MAX_VALUE : started + duration.toNanos();
+            JobStatus status = JobStatus.RUNNING;
+            while (true) {
+                long wait = Math.min(STATUS_EVERY.toNanos(), deadline - System.nanoTime());
+                if (wait <= 0 || stopRequested.await(wait, TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+                status = cluster.getJobStatus(jobId).get();
+                out.println(statusLine(started, status, feedEvents, tail));
+                if (status.isGloballyTerminalState()) {
+                    break;
+                }
+            }
+
+            if (!status.isGloballyTerminalState()) {
+                out.println("stopping with a savepoint ...");
+                String savepoint =
+                        cluster.stopWithSavepoint(
+                                        jobId,
+                                        stateDir.resolve("savepoints").toUri().toString(),
+                                        false,
+                                        SavepointFormatType.CANONICAL)
+                                .get(2, TimeUnit.MINUTES);
+                out.println("savepoint: " + savepoint);
+                status =
+                        cluster.requestJobResult(jobId)
+                                .get()
+                                .getApplicationStatus()
+                                .deriveJobStatus();
+            }
+            if (status != JobStatus.FINISHED) {
+                out.println("job ended " + status + "; see the log for the cause");
+                exit = 1;
+            }
+            if (!tail.catchUp(Duration.ofSeconds(30))) {
+                out.println("warning: could not read every committed action back in 30s");
+            }
+            out.println(statusLine(started, status, feedEvents, tail));
+            out.println(
+                    String.format(
+                            "summary: events=%d triggers=%d llm_calls=%d actions=%d"
+                                    + " dead_letters=%d",
+                            StatusReporter.total("eventsIn"),
+                            StatusReporter.total("triggers"),
+                            StatusReporter.total("llm.requests"),
+                            tail.count(),
+                            StatusReporter.total("deadLetters")));
+        } finally {
+            cluster.close();
+            stopped.countDown();
+        }
+        return exit;
+    }
+
+    private static String statusLine(
+            long started, JobStatus status, LongSupplier feedEvents, ActionTail tail) {
+        long secs = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+        String produced = feedEvents == null ? "" : " produced=" + feedEvents.getAsLong();
+        return String.format(
+                "status  t=%ds job=%s%s events=%d triggers=%d llm_in_flight=%d"
+                        + " llm_calls=%d retries=%d actions_committed=%d no_action=%d"
+                        + " dead_letters=%d",
+                secs,
+                status,
+                produced,
+                StatusReporter.total("eventsIn"),
+                StatusReporter.total("triggers"),
+                StatusReporter.total("llm.inFlight"),
+                StatusReporter.total("llm.requests"),
+                StatusReporter.total("llm.retries"),
+                tail.count(),
+                StatusReporter.total("noActionDecisions"),
+                StatusReporter.total("deadLetters"));
+    }
+}

@@ -1,0 +1,215 @@
+package io.reflex.cli;
+
+import io.reflex.jobs.config.JobFile;
+import io.reflex.jobs.config.JobFileException;
+import io.reflex.jobs.config.JobFileParser;
+import io.reflex.sandbox.EmbeddedKafka;
+import io.reflex.sandbox.FeedGenerator;
+import io.reflex.sandbox.StubLlmServer;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The local launcher behind {@code bin/reflex}:
+ *
+ * <ul>
+ *   <li>{@code demo [--job-file F] [--duration 60s] [--llm-base-url URL | --llm openai]}: the
+ *       example job on the embedded sandbox (Kafka in-process, the stub LLM unless asked otherwise,
+ *       the market feed) and a local MiniCluster.
+ *   <li>{@code run JOBFILE [--duration D]}: any job file on a local MiniCluster against the Kafka
+ *       and LLM it names.
+ * </ul>
+ *
+ * Exit codes: 0 done, 1 the job failed, 2 bad arguments or an invalid job file.
+ */
+public final class ReflexCli {
+    private static final PrintStream OUT =
+            new PrintStream(System.out, true, StandardCharsets.UTF_8);
+
+    private ReflexCli() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            usage("missing command");
+        }
+        Map<String, String> opts = new HashMap<>();
+        String positional = null;
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].startsWith("--")) {
+                if (i + 1 >= args.length) {
+                    usage(args[i] + " needs a value");
+                }
+                opts.put(args[i].substring(2), args[++i]);
+            } else if (positional == null) {
+                positional = args[i];
+            } else {
+                usage("unexpected argument " + args[i]);
+            }
+        }
+        Duration duration = opts.containsKey("duration") ? duration(opts.get("duration")) : null;
+        int code;
+        switch (args[0]) {
+            case "demo":
+                code = demo(opts, duration);
+                break;
+            case "run":
+                if (positional == null) {
+                    usage("run needs a job file");
+                }
+                code = run(Path.of(positional), duration);
+                break;
+            default:
+                usage("unknown command " + args[0]);
+                code = 2;
+        }
+        System.exit(code);
+    }
+
+    private static int run(Path file, Duration duration) throws Exception {
+        JobFile job = parse(file, System.getenv());
+        Path state = Files.createTempDirectory("reflex-run-");
+        LocalRunner runner = new LocalRunner(job, state, OUT);
+        onCtrlC(runner);
+        OUT.println("reflex run: " + file + " (state in " + state + ")");
+        return runner.run(duration, null);
+    }
+
+    private static int demo(Map<String, String> opts, Duration duration) throws Exception {
+        Path file = Path.of(opts.getOrDefault("job-file", "jobs/examples/market-watch.yaml"));
+        OUT.println("reflex demo: starting the embedded Kafka broker ...");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopics(
+                    2,
+                    FeedGenerator.TRADES_TOPIC,
+                    FeedGenerator.NEWS_TOPIC,
+                    "reflex.actions",
+                    "reflex.dlq");
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put("REFLEX_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
+            StubLlmServer stub = null;
+            String llm = opts.get("llm");
+            if (opts.containsKey("llm-base-url")) {
+                env.put("OPENAI_BASE_URL", opts.get("llm-base-url"));
+                OUT.println("LLM: " + opts.get("llm-base-url") + " (as asked)");
+            } else if ("openai".equals(llm)) {
+                if (System.getenv("OPENAI_API_KEY") == null) {
+                    OUT.println("--llm openai needs OPENAI_API_KEY in the environment");
+                    return 2;
+                }
+                OUT.println(
+                        "LLM: "
+                                + env.getOrDefault("OPENAI_BASE_URL", "https://api.openai.com/v1")
+                                + " (real endpoint, as asked)");
+            } else if (llm != null) {
+                usage("--llm takes 'openai' (or use --llm-base-url URL)");
+            } else {
+                // A key merely present in the environment must never spend money: the demo uses
+                // the stub unless a real endpoint is asked for.
+                stub =
+                        StubLlmServer.start(
+                                0, StubLlmServer.Settings.healthy().withLatency(250, 0.5), 42);
+                env.put("OPENAI_BASE_URL", stub.baseUrl());
+                env.put("OPENAI_API_KEY", "");
+                env.put("REFLEX_MODEL", "stub-model");
+                OUT.println(
+                        "LLM: stub at " + stub.baseUrl() + " (log-normal latency, mean 250 ms)");
+            }
+            JobFile job = parse(file, env);
+            AtomicBoolean stopFeed = new AtomicBoolean();
+            AtomicLong produced = new AtomicLong();
+            FeedGenerator feed =
+                    new FeedGenerator(FeedGenerator.Options.defaults(System.currentTimeMillis()));
+            Thread feeder =
+                    new Thread(
+                            () -> {
+                                try {
+                                    feed.producePaced(
+                                            kafka.bootstrapServers(), stopFeed::get, produced);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            },
+                            "reflex-demo-feed");
+            feeder.setDaemon(true);
+            feeder.start();
+            OUT.println(
+                    "feed: "
+                            + FeedGenerator.TRADES_TOPIC
+                            + " and "
+                            + FeedGenerator.NEWS_TOPIC
+                            + " at 50 events/s");
+            Path state = Files.createTempDirectory("reflex-demo-");
+            LocalRunner runner = new LocalRunner(job, state, OUT);
+            onCtrlC(runner);
+            try {
+                return runner.run(duration, produced::get);
+            } finally {
+                stopFeed.set(true);
+                feeder.join(5000);
+                if (stub != null) {
+                    stub.close();
+                }
+            }
+        }
+    }
+
+    private static JobFile parse(Path file, Map<String, String> env) {
+        try {
+            return new JobFileParser(env).parse(file);
+        } catch (JobFileException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return null;
+        }
+    }
+
+    private static void onCtrlC(LocalRunner runner) {
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    try {
+                                        runner.stopAndWait();
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                },
+                                "reflex-shutdown"));
+    }
+
+    private static Duration duration(String s) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)?").matcher(s.trim());
+        if (!m.matches()) {
+            usage("bad duration '" + s + "' (examples: 30s, 5m)");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        switch (unit) {
+            case "ms":
+                return Duration.ofMillis(n);
+            case "m":
+                return Duration.ofMinutes(n);
+            case "h":
+                return Duration.ofHours(n);
+            default:
+                return Duration.ofSeconds(n);
+        }
+    }
+
+    private static void usage(String problem) {
+        System.err.println("reflex: " + problem);
+        System.err.println(
+                "usage: reflex demo [--duration 60s] [--llm-base-url URL | --llm openai]"
+                        + " [--job-file FILE]");
+        System.err.println("       reflex run JOBFILE [--duration D]");
+        System.exit(2);
+    }
+}
