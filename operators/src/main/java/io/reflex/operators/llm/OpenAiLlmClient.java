@@ -132,6 +132,11 @@ public final class OpenAiLlmClient implements LlmClient {
                     se);
         }
         if (e instanceof OpenAIIoException) {
+            for (Throwable c = e; c != null && c.getCause() != c; c = c.getCause()) {
+                if (c instanceof java.io.InterruptedIOException) {
+                    return new LlmException("timed out: " + rootMessage(e), true, 0, null, e);
+                }
+            }
             return new LlmException("I/O error: " + rootMessage(e), true, 0, null, e);
         }
         if (e instanceof OpenAIInvalidDataException) {

@@ -1,0 +1,73 @@
+package io.reflex.operators.action;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.reflex.operators.testing.TestCatalogue;
+import org.junit.jupiter.api.Test;
+
+/** Tests for {@link ActionValidator} and the schema {@link ActionCatalogue} builds. */
+class ActionValidatorTest {
+    private final ActionValidator validator = new ActionValidator(TestCatalogue.create());
+
+    @Test
+    void acceptsValidActions() {
+        ActionValidator.Result r =
+                validator.validate(
+                        "{\"actions\":["
+                                + "{\"type\":\"alert\",\"params\":{\"severity\":\"high\"},\"reason\":\"r1\"},"
+                                + "{\"type\":\"watch\",\"params\":{\"minutes\":5},\"reason\":\"r2\"}]}");
+        assertThat(r.valid()).isTrue();
+        assertThat(r.actions())
+                .extracting(ActionValidator.ProposedAction::type)
+                .containsExactly("alert", "watch");
+    }
+
+    @Test
+    void anEmptyListIsAnExplicitNoAction() {
+        ActionValidator.Result r = validator.validate("{\"actions\":[]}");
+        assertThat(r.valid()).isTrue();
+        assertThat(r.actions()).isEmpty();
+    }
+
+    @Test
+    void rejectsUnknownTypesBadParamsAndNonJson() {
+        assertThat(
+                        validator
+                                .validate(
+                                        "{\"actions\":[{\"type\":\"sell\",\"params\":{},"
+                                                + "\"reason\":\"x\"}]}")
+                                .error())
+                .startsWith("answer violates the schema");
+        assertThat(
+                        validator
+                                .validate(
+                                        "{\"actions\":[{\"type\":\"alert\",\"params\":"
+                                                + "{\"severity\":\"apocalyptic\"},\"reason\":\"x\"}]}")
+                                .valid())
+                .isFalse();
+        assertThat(
+                        validator
+                                .validate(
+                                        "{\"actions\":[{\"type\":\"alert\",\"params\":"
+                                                + "{\"severity\":\"low\"}}]}")
+                                .valid())
+                .as("reason is required")
+                .isFalse();
+        assertThat(validator.validate("{}").valid()).isFalse();
+        assertThat(validator.validate("sure! here you go").error())
+                .startsWith("answer is not JSON");
+        assertThat(validator.validate("").error()).isEqualTo("empty answer");
+    }
+
+    @Test
+    void theResponseSchemaIsClosedAndListsEveryType() {
+        JsonNode schema = TestCatalogue.create().responseSchema();
+        assertThat(schema.get("additionalProperties").asBoolean()).isFalse();
+        JsonNode branches = schema.at("/properties/actions/items/anyOf");
+        assertThat(branches).hasSize(2);
+        assertThat(branches.get(0).at("/properties/type/enum/0").asText()).isEqualTo("alert");
+        assertThat(branches.get(1).get("required").toString())
+                .isEqualTo("[\"type\",\"params\",\"reason\"]");
+    }
+}
