@@ -1,0 +1,57 @@
+package io.reflex.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Tests for {@link ReflexCli}, run as its own process as {@code bin/reflex} runs it. */
+class ReflexCliTest {
+
+    private record Result(int exit, String output) {}
+
+    private static Result cli(String... args) throws IOException, InterruptedException {
+        List<String> cmd =
+                new java.util.ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                ReflexCli.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the launcher exits").isTrue();
+        return new Result(
+                p.exitValue(),
+                new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void anInvalidJobFileIsRefusedWithEveryProblemAndExitCode2(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, "job: {name: j}\nsources:\n  - {name: s, topics: [t]}\n");
+        Result r = cli("run", file.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.output())
+                .contains("sources[0].bootstrap-servers: required")
+                .contains("sources[0].key: required")
+                .contains("llm: required")
+                .contains("sinks: required")
+                .doesNotContain("Exception")
+                .doesNotContain("\tat ");
+    }
+
+    @Test
+    void unknownCommandsAndMissingArgumentsExitWith2() throws Exception {
+        assertThat(cli("teleport").exit()).isEqualTo(2);
+        Result r = cli("run");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.output()).contains("run needs a job file");
+    }
+}

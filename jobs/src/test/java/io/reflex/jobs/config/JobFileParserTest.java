@@ -1,0 +1,155 @@
+package io.reflex.jobs.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.reflex.operators.detect.RuleType;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Tests for {@link JobFileParser}. */
+class JobFileParserTest {
+    private static final String MINIMAL =
+            String.join(
+                    "\n",
+                    "job: {name: j}",
+                    "sources:",
+                    "  - {name: s, bootstrap-servers: 'k:9092', topics: [t], key: /k}",
+                    "rules:",
+                    "  - {id: r, type: match, field: /f, pattern: x}",
+                    "llm: {base-url: 'http://127.0.0.1:1/v1', model: m}",
+                    "actions:",
+                    "  - type: alert",
+                    "sinks: {bootstrap-servers: 'k:9092'}",
+                    "");
+
+    private static List<String> problems(String yaml) {
+        JobFileException e =
+                catchThrowableOfType(
+                        JobFileException.class,
+                        () -> new JobFileParser(Map.of()).parse("bad.yaml", yaml));
+        assertThat(e).as("expected the file to be refused").isNotNull();
+        return e.problems();
+    }
+
+    @Test
+    void theExampleJobFileIsValid() throws Exception {
+        JobFile job =
+                new JobFileParser(Map.of("REFLEX_KAFKA_BOOTSTRAP", "127.0.0.1:1234"))
+                        .parse(Path.of("examples/market-watch.yaml"));
+        assertThat(job.name()).isEqualTo("market-watch");
+        assertThat(job.sources())
+                .extracting(JobFile.KafkaSourceSpec::name)
+                .containsExactly("trades", "news");
+        assertThat(job.sources().get(0).bootstrapServers()).isEqualTo("127.0.0.1:1234");
+        assertThat(job.detector().rules())
+                .extracting(r -> r.type())
+                .containsExactly(RuleType.CHANGE_PCT, RuleType.ZSCORE, RuleType.MATCH);
+        assertThat(job.llm().baseUrl()).isEqualTo("https://api.openai.com/v1");
+        assertThat(job.llm().model()).isEqualTo("gpt-4o-mini");
+        assertThat(job.catalogue().types()).containsOnlyKeys("alert", "watch");
+        assertThat(job.sinks().exactlyOnce()).isTrue();
+        assertThat(job.checkpointInterval()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aMinimalFileGetsDefaults() throws Exception {
+        JobFile job = new JobFileParser(Map.of()).parse("min.yaml", MINIMAL);
+        assertThat(job.sources().get(0).groupId()).isEqualTo("reflex-j");
+        assertThat(job.sources().get(0).startingOffsets()).isEqualTo("committed");
+        assertThat(job.llm().maxAttempts()).isEqualTo(4);
+        assertThat(job.sinks().actionsTopic()).isEqualTo("reflex.actions");
+        assertThat(job.sinks().deadLetterTopic()).isEqualTo("reflex.dlq");
+        assertThat(job.sinks().transactionTimeout()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(job.catalogue().types().get("alert").paramsSchema()).contains("\"object\"");
+    }
+
+    @Test
+    void substitutesEnvironmentVariablesWithDefaults() throws Exception {
+        String yaml =
+                MINIMAL.replace("model: m", "model: '${MODEL:-fallback}'")
+                        .replace("'k:9092'}", "'${KAFKA}'}");
+        JobFile job = new JobFileParser(Map.of("KAFKA", "broker:1")).parse("env.yaml", yaml);
+        assertThat(job.llm().model()).isEqualTo("fallback");
+        assertThat(job.sinks().bootstrapServers()).isEqualTo("broker:1");
+    }
+
+    @Test
+    void listsEveryProblemWithItsPath() {
+        String yaml =
+                String.join(
+                        "\n",
+                        "job: {name: 'bad name', parallelism: many, checkpoint-interval: soon}",
+                        "sources:",
+                        "  - {name: s, topics: [], key: symbol, starting-offsets: yesterday}",
+                        "  - {name: s, bootstrap-servers: '${NOPE}', topics: [t], key: /k}",
+                        "rules:",
+                        "  - {id: r, type: change-pct, field: /p}",
+                        "  - {id: r, type: match, field: /f, pattern: '(unclosed', sources: [ghost]}",
+                        "  - {id: z, type: teleport}",
+                        "  - {id: a, type: absence}",
+                        "llm: {base-url: 'ftp://x', max-attempts: 0, temperature: 9, colour: blue}",
+                        "actions:",
+                        "  - {type: alert, params: {type: array}}",
+                        "  - {type: alert}",
+                        "sinks: {bootstrap-servers: k, delivery: maybe, transaction-timeout: 1h}",
+                        "");
+        assertThat(problems(yaml))
+                .containsExactlyInAnyOrder(
+                        "job.name: use letters, digits, '.', '_' and '-' only",
+                        "job.parallelism: expected a whole number, was 'many'",
+                        "job.checkpoint-interval: expected a duration such as 500ms, 10s, 5m, 2h or 1d,"
+                                + " was 'soon'",
+                        "sources[0].bootstrap-servers: required",
+                        "sources[0].topics: at least one topic is required",
+                        "sources[0].starting-offsets: expected earliest, latest or committed, was"
+                                + " 'yesterday'",
+                        "sources[0].key: expected a JSON pointer such as /symbol, was 'symbol'",
+                        "sources[1].name: duplicate source name 's'",
+                        "sources[1].bootstrap-servers: environment variable NOPE is not set and has no"
+                                + " default (write ${NOPE:-default})",
+                        "sources[1].bootstrap-servers: must not be empty",
+                        "rules[0].window: required for a change-pct rule",
+                        "rules[0].threshold-pct: required for a change-pct rule, above 0",
+                        "rules[1].id: duplicate rule id 'r'",
+                        "rules[1].sources: no source is named 'ghost'",
+                        "rules[1].pattern: not a valid regular expression: Unclosed group",
+                        "rules[2].type: unknown rule type 'teleport' (supported: change-pct, zscore,"
+                                + " match, absence)",
+                        "rules[3].after: required for an absence rule",
+                        "llm.colour: unknown key (known keys: api-key, api-key-file, base-url,"
+                                + " initial-backoff, max-attempts, max-backoff, max-concurrent,"
+                                + " max-context-chars, max-tokens, model, prompt-template, system-prompt,"
+                                + " temperature, timeout)",
+                        "llm.base-url: expected an http or https URL, was 'ftp://x'",
+                        "llm.max-attempts: must be between 1 and 20, was 0",
+                        "llm.temperature: must be between 0.0 and 2.0, was 9.0",
+                        "llm.model: required",
+                        "actions[0].params: the params schema must have type: object",
+                        "actions[1].type: duplicate action type 'alert'",
+                        "sinks.delivery: expected exactly-once or at-least-once, was 'maybe'",
+                        "sinks.transaction-timeout: must be at most 15m, the broker's usual maximum");
+    }
+
+    @Test
+    void refusesFilesThatAreNotYamlMappings() {
+        assertThat(problems("- just\n- a list\n"))
+                .containsExactly("expected a YAML mapping at the top");
+        assertThat(problems("job: [\n")).singleElement().asString().startsWith("not valid YAML");
+        assertThat(problems("")).containsExactly("expected a YAML mapping at the top");
+    }
+
+    @Test
+    void reportsMissingSections() {
+        assertThat(problems("job: {name: j}\n"))
+                .contains(
+                        "sources: at least one entry is required",
+                        "rules: at least one entry is required",
+                        "llm: required",
+                        "actions: at least one entry is required",
+                        "sinks: required");
+    }
+}
