@@ -3,6 +3,9 @@ package io.reflex.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.jobs.kafka.KafkaConnectors;
@@ -12,6 +15,7 @@ import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -92,10 +96,16 @@ class ReflexPipelineITCase {
             run(jobFile(t, stub, 3));
 
             List<ConsumerRecord<byte[], byte[]>> actions = read(t.actions);
+            JsonSchema documented =
+                    JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+                            .getSchema(
+                                    Json.MAPPER.readTree(
+                                            Path.of("../docs/action.schema.json").toFile()));
             Set<String> actionIds = new HashSet<>();
             Set<String> triggeredBy = new HashSet<>();
             for (ConsumerRecord<byte[], byte[]> r : actions) {
                 JsonNode a = Json.MAPPER.readTree(r.value());
+                assertThat(documented.validate(a)).as("matches docs/action.schema.json").isEmpty();
                 assertThat(actionIds.add(a.get("action_id").asText()))
                         .as("action ids are unique")
                         .isTrue();
