@@ -44,10 +44,11 @@ public final class ActionCatalogue implements Serializable {
 
     /**
      * The JSON Schema of an answer: {@code {"actions":[{"type","params","reason"}]}}, with one
-     * {@code anyOf} branch per action type. Every object is closed and lists all its properties as
-     * required, as strict structured output asks.
+     * {@code anyOf} branch per action type, and with {@code withMemory} a {@code memory} string of
+     * at most {@code memoryMaxChars} that the keyed agent keeps for the key. Every object is closed
+     * and lists all its properties as required, as strict structured output asks.
      */
-    public ObjectNode responseSchema() {
+    public ObjectNode responseSchema(boolean withMemory, int memoryMaxChars) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("type", "object");
         ObjectNode props = root.putObject("properties");
@@ -72,7 +73,17 @@ public final class ActionCatalogue implements Serializable {
             b.putArray("required").add("type").add("params").add("reason");
             b.put("additionalProperties", false);
         }
-        root.putArray("required").add("actions");
+        ArrayNode required = root.putArray("required").add("actions");
+        if (withMemory) {
+            ObjectNode memory = props.putObject("memory");
+            memory.put("type", "string");
+            memory.put("maxLength", memoryMaxChars);
+            memory.put(
+                    "description",
+                    "A short note to yourself about this entity, replacing the"
+                            + " previous one. Keep what will help the next decision.");
+            required.add("memory");
+        }
         root.put("additionalProperties", false);
         return root;
     }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Deterministic ids. The same job, key and trigger always give the same request id, and the same
@@ -16,11 +17,21 @@ public final class ActionIds {
 
     /** The id of the LLM request for {@code trigger}: 32 hex characters. */
     public static String requestId(String job, Trigger trigger) {
+        return requestId(job, List.of(trigger));
+    }
+
+    /**
+     * The id of one LLM request for coalesced {@code triggers} of one key, oldest first. For a
+     * single trigger it equals {@link #requestId(String, Trigger)}.
+     */
+    public static String requestId(String job, List<Trigger> triggers) {
         StringBuilder s = new StringBuilder();
-        s.append(job).append('\0').append(trigger.key()).append('\0').append(trigger.rule());
-        s.append('\0').append(trigger.eventTime());
-        for (String id : trigger.eventIds()) {
-            s.append('\0').append(id);
+        s.append(job).append('\0').append(triggers.get(0).key());
+        for (Trigger trigger : triggers) {
+            s.append('\0').append(trigger.rule()).append('\0').append(trigger.eventTime());
+            for (String id : trigger.eventIds()) {
+                s.append('\0').append(id);
+            }
         }
         return hash(s.toString());
     }

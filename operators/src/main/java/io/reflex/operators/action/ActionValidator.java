@@ -21,8 +21,11 @@ public final class ActionValidator {
     /** One action of a valid answer. */
     public record ProposedAction(String type, JsonNode params, String reason) {}
 
-    /** A valid answer (possibly empty: no action) or the reason it is invalid. */
-    public record Result(List<ProposedAction> actions, String error) {
+    /**
+     * A valid answer (possibly empty: no action) or the reason it is invalid, with the memory note
+     * the answer carried (null without one).
+     */
+    public record Result(List<ProposedAction> actions, String memory, String error) {
         public boolean valid() {
             return error == null;
         }
@@ -31,28 +34,35 @@ public final class ActionValidator {
     private final ActionCatalogue catalogue;
     private final JsonSchema schema;
 
-    public ActionValidator(ActionCatalogue catalogue) {
+    /** A validator for answers with a {@code memory} note, as {@code withMemory} says. */
+    public ActionValidator(ActionCatalogue catalogue, boolean withMemory, int memoryMaxChars) {
         this.catalogue = catalogue;
         this.schema =
                 JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
-                        .getSchema(catalogue.responseSchema());
+                        .getSchema(catalogue.responseSchema(withMemory, memoryMaxChars));
+    }
+
+    /** A validator for answers without memory. */
+    public ActionValidator(ActionCatalogue catalogue) {
+        this(catalogue, false, 0);
     }
 
     /** Validates the answer's content. */
     public Result validate(String content) {
         if (content == null || content.isBlank()) {
-            return new Result(List.of(), "empty answer");
+            return new Result(List.of(), null, "empty answer");
         }
         JsonNode answer;
         try {
             answer = Json.MAPPER.readTree(content);
         } catch (JsonProcessingException e) {
-            return new Result(List.of(), "answer is not JSON: " + e.getOriginalMessage());
+            return new Result(List.of(), null, "answer is not JSON: " + e.getOriginalMessage());
         }
         Set<ValidationMessage> errors = schema.validate(answer);
         if (!errors.isEmpty()) {
             return new Result(
                     List.of(),
+                    null,
                     "answer violates the schema: "
                             + errors.stream()
                                     .map(ValidationMessage::getMessage)
@@ -64,10 +74,12 @@ public final class ActionValidator {
         for (JsonNode a : answer.get("actions")) {
             String type = a.get("type").asText();
             if (!catalogue.contains(type)) {
-                return new Result(List.of(), "action type '" + type + "' is not in the catalogue");
+                return new Result(
+                        List.of(), null, "action type '" + type + "' is not in the catalogue");
             }
             actions.add(new ProposedAction(type, a.get("params"), a.get("reason").asText()));
         }
-        return new Result(actions, null);
+        JsonNode memory = answer.get("memory");
+        return new Result(actions, memory == null ? null : memory.asText(), null);
     }
 }

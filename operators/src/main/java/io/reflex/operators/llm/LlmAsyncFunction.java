@@ -3,12 +3,11 @@ package io.reflex.operators.llm;
 import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.action.ActionIds;
 import io.reflex.operators.action.ActionValidator;
+import io.reflex.operators.action.Actions;
 import io.reflex.operators.model.Action;
-import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -152,10 +151,10 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
         LlmRequest request =
                 new LlmRequest(
                         requestId,
-                        prompts.system(),
-                        prompts.user(trigger),
+                        prompts.messages(trigger),
                         SCHEMA_NAME,
-                        catalogue.responseSchema());
+                        catalogue.responseSchema(false, 0),
+                        List.of());
         Call call = new Call(trigger, requestId, request, resultFuture);
         calls.put(resultFuture, call);
         attempt(call);
@@ -177,7 +176,7 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
                                 finish(call, decide(call, response, attempt));
                                 return;
                             }
-                            LlmException e = OpenAiLlmClient.classify(error);
+                            LlmException e = LlmException.from(error);
                             failure(e.cause());
                             long elapsed =
                                     TimeUnit.NANOSECONDS.toMillis(
@@ -205,29 +204,15 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
         if (result.actions().isEmpty()) {
             return new LlmOutcome(call.trigger, LlmOutcome.NO_ACTION, List.of(), null, attempt);
         }
-        long now = System.currentTimeMillis();
-        Trigger trigger = call.trigger;
-        List<Action> actions = new ArrayList<>();
-        for (int i = 0; i < result.actions().size(); i++) {
-            ActionValidator.ProposedAction a = result.actions().get(i);
-            actions.add(
-                    new Action(
-                            ActionIds.actionId(call.requestId, i),
-                            trigger.key(),
-                            a.type(),
-                            Json.MAPPER.valueToTree(a.params()).toString(),
-                            a.reason(),
-                            trigger.rule(),
-                            trigger.eventIds(),
-                            trigger.eventTime(),
-                            response.model(),
-                            response.promptTokens(),
-                            response.completionTokens(),
-                            response.latencyMs(),
-                            attempt,
-                            now));
-        }
-        return new LlmOutcome(trigger, LlmOutcome.ACTIONS, actions, null, attempt);
+        List<Action> actions =
+                Actions.of(
+                        call.requestId,
+                        List.of(call.trigger),
+                        result.actions(),
+                        response,
+                        attempt,
+                        System.currentTimeMillis());
+        return new LlmOutcome(call.trigger, LlmOutcome.ACTIONS, actions, null, attempt);
     }
 
     private void finish(Call call, LlmOutcome outcome) {

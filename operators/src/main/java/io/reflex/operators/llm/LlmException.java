@@ -21,6 +21,21 @@ public final class LlmException extends RuntimeException {
         this.retryAfter = retryAfter;
     }
 
+    /**
+     * The {@link LlmException} behind {@code error}, unwrapped from a {@code CompletionException};
+     * anything else is an unexpected, retryable error.
+     */
+    public static LlmException from(Throwable error) {
+        Throwable e = error;
+        while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        if (e instanceof LlmException le) {
+            return le;
+        }
+        return new LlmException("unexpected error: " + e, true, 0, null, e);
+    }
+
     public boolean retryable() {
         return retryable;
     }

@@ -19,7 +19,7 @@ import java.time.Duration;
  *     {{context}}} and {@code {{actions}}} placeholders
  * @param temperature sampling temperature
  * @param maxTokens upper bound of completion tokens
- * @param maxContextChars the trigger context is cut to this many characters, oldest events first
+ * @param maxPromptTokens the prompt is trimmed to this many tokens, oldest context first
  */
 public record LlmOptions(
         String baseUrl,
@@ -34,7 +34,7 @@ public record LlmOptions(
         String promptTemplate,
         double temperature,
         int maxTokens,
-        int maxContextChars)
+        int maxPromptTokens)
         implements Serializable {
 
     public static final String DEFAULT_SYSTEM_PROMPT =

@@ -1,5 +1,6 @@
 package io.reflex.operators.llm;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClientAsync;
 import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
 import com.openai.core.JsonValue;
@@ -7,11 +8,20 @@ import com.openai.core.RequestOptions;
 import com.openai.errors.OpenAIInvalidDataException;
 import com.openai.errors.OpenAIIoException;
 import com.openai.errors.OpenAIServiceException;
+import com.openai.models.FunctionDefinition;
+import com.openai.models.FunctionParameters;
 import com.openai.models.ResponseFormatJsonSchema;
 import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionAssistantMessageParam;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionFunctionTool;
+import com.openai.models.chat.completions.ChatCompletionMessage;
+import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
+import com.openai.models.chat.completions.ChatCompletionMessageToolCall;
+import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 import io.reflex.operators.model.Json;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -61,23 +71,14 @@ public final class OpenAiLlmClient implements LlmClient {
 
     @Override
     public CompletableFuture<LlmResponse> complete(LlmRequest request) {
-        ChatCompletionCreateParams params =
-                ChatCompletionCreateParams.builder()
-                        .model(options.model())
-                        .addSystemMessage(request.system())
-                        .addUserMessage(request.user())
-                        .temperature(options.temperature())
-                        .maxCompletionTokens(options.maxTokens())
-                        .responseFormat(
-                                ResponseFormatJsonSchema.builder()
-                                        .jsonSchema(
-                                                ResponseFormatJsonSchema.JsonSchema.builder()
-                                                        .name(request.schemaName())
-                                                        .strict(true)
-                                                        .schema(schema(request))
-                                                        .build())
-                                        .build())
-                        .build();
+        ChatCompletionCreateParams params;
+        try {
+            params = params(request);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(
+                    new LlmException(
+                            "cannot build the request: " + e.getMessage(), false, 0, null, e));
+        }
         RequestOptions requestOptions =
                 RequestOptions.builder().timeout(options.attemptTimeout()).build();
         long started = System.nanoTime();
@@ -93,14 +94,105 @@ public final class OpenAiLlmClient implements LlmClient {
                         throw classify(error);
                     }
                     long latency = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-                    String content =
-                            completion.choices().isEmpty()
-                                    ? null
-                                    : completion.choices().get(0).message().content().orElse(null);
+                    if (completion.choices().isEmpty()) {
+                        throw new LlmException("answer has no choices", true, 0, null, null);
+                    }
+                    ChatCompletionMessage message = completion.choices().get(0).message();
+                    List<ToolCall> calls = new ArrayList<>();
+                    for (ChatCompletionMessageToolCall c : message.toolCalls().orElse(List.of())) {
+                        if (c.isFunction()) {
+                            ChatCompletionMessageFunctionToolCall f = c.asFunction();
+                            calls.add(
+                                    new ToolCall(
+                                            f.id(), f.function().name(), f.function().arguments()));
+                        }
+                    }
                     long prompt = completion.usage().map(u -> u.promptTokens()).orElse(0L);
                     long done = completion.usage().map(u -> u.completionTokens()).orElse(0L);
-                    return new LlmResponse(content, completion.model(), prompt, done, latency);
+                    return new LlmResponse(
+                            message.content().orElse(null),
+                            calls,
+                            completion.model(),
+                            prompt,
+                            done,
+                            latency);
                 });
+    }
+
+    private ChatCompletionCreateParams params(LlmRequest request) {
+        ChatCompletionCreateParams.Builder b =
+                ChatCompletionCreateParams.builder()
+                        .model(options.model())
+                        .temperature(options.temperature())
+                        .maxCompletionTokens(options.maxTokens())
+                        .responseFormat(
+                                ResponseFormatJsonSchema.builder()
+                                        .jsonSchema(
+                                                ResponseFormatJsonSchema.JsonSchema.builder()
+                                                        .name(request.schemaName())
+                                                        .strict(true)
+                                                        .schema(schema(request))
+                                                        .build())
+                                        .build());
+        for (ChatMessage m : request.messages()) {
+            switch (m.role()) {
+                case "system":
+                    b.addSystemMessage(m.content());
+                    break;
+                case "user":
+                    b.addUserMessage(m.content());
+                    break;
+                case "assistant":
+                    ChatCompletionAssistantMessageParam.Builder a =
+                            ChatCompletionAssistantMessageParam.builder();
+                    if (m.content() != null) {
+                        a.content(m.content());
+                    }
+                    for (ToolCall c : m.toolCalls()) {
+                        a.addToolCall(
+                                ChatCompletionMessageFunctionToolCall.builder()
+                                        .id(c.id())
+                                        .function(
+                                                ChatCompletionMessageFunctionToolCall.Function
+                                                        .builder()
+                                                        .name(c.name())
+                                                        .arguments(c.arguments())
+                                                        .build())
+                                        .build());
+                    }
+                    b.addMessage(a.build());
+                    break;
+                case "tool":
+                    b.addMessage(
+                            ChatCompletionToolMessageParam.builder()
+                                    .toolCallId(m.toolCallId())
+                                    .content(m.content())
+                                    .build());
+                    break;
+                default:
+                    throw new IllegalArgumentException("unknown role " + m.role());
+            }
+        }
+        for (ToolSpec t : request.tools()) {
+            b.addTool(
+                    ChatCompletionFunctionTool.builder()
+                            .function(
+                                    FunctionDefinition.builder()
+                                            .name(t.name())
+                                            .description(t.description())
+                                            .parameters(functionParameters(t.parameters()))
+                                            .build())
+                            .build());
+        }
+        return b.build();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static FunctionParameters functionParameters(JsonNode schema) {
+        Map<String, Object> map = Json.MAPPER.convertValue(schema, Map.class);
+        FunctionParameters.Builder b = FunctionParameters.builder();
+        map.forEach((k, v) -> b.putAdditionalProperty(k, JsonValue.from(v)));
+        return b.build();
     }
 
     @SuppressWarnings("unchecked")

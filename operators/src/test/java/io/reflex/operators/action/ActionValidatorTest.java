@@ -62,12 +62,26 @@ class ActionValidatorTest {
 
     @Test
     void theResponseSchemaIsClosedAndListsEveryType() {
-        JsonNode schema = TestCatalogue.create().responseSchema();
+        JsonNode schema = TestCatalogue.create().responseSchema(false, 0);
         assertThat(schema.get("additionalProperties").asBoolean()).isFalse();
         JsonNode branches = schema.at("/properties/actions/items/anyOf");
         assertThat(branches).hasSize(2);
         assertThat(branches.get(0).at("/properties/type/enum/0").asText()).isEqualTo("alert");
         assertThat(branches.get(1).get("required").toString())
                 .isEqualTo("[\"type\",\"params\",\"reason\"]");
+    }
+
+    @Test
+    void withMemoryTheNoteIsRequiredBoundedAndReturned() {
+        ActionValidator withMemory = new ActionValidator(TestCatalogue.create(), true, 10);
+        ActionValidator.Result ok = withMemory.validate("{\"actions\":[],\"memory\":\"calm\"}");
+        assertThat(ok.valid()).isTrue();
+        assertThat(ok.memory()).isEqualTo("calm");
+        assertThat(withMemory.validate("{\"actions\":[]}").valid()).isFalse();
+        assertThat(
+                        withMemory
+                                .validate("{\"actions\":[],\"memory\":\"far too long a note\"}")
+                                .valid())
+                .isFalse();
     }
 }

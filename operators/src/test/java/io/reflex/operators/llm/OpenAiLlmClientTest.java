@@ -8,6 +8,7 @@ import io.reflex.operators.action.ActionValidator;
 import io.reflex.operators.testing.TestCatalogue;
 import io.reflex.sandbox.StubLlmServer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,7 +51,12 @@ class OpenAiLlmClientTest {
     }
 
     private LlmRequest request(String user) {
-        return new LlmRequest("id", "sys", user, "reflex_actions", catalogue.responseSchema());
+        return new LlmRequest(
+                "id",
+                List.of(ChatMessage.system("sys"), ChatMessage.user(user)),
+                "reflex_actions",
+                catalogue.responseSchema(false, 0),
+                List.of());
     }
 
     private LlmException failure() {

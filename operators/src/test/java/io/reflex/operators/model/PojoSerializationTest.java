@@ -2,6 +2,9 @@ package io.reflex.operators.model;
 
 import static org.apache.flink.types.PojoTestUtils.assertSerializedAsPojoWithoutKryo;
 
+import io.reflex.operators.agent.AgentKeyState;
+import io.reflex.operators.agent.AgentMemory;
+import io.reflex.operators.agent.PendingRequest;
 import io.reflex.operators.decode.Decoded;
 import io.reflex.operators.detect.DetectorState;
 import io.reflex.operators.detect.RecentEvent;
@@ -20,6 +23,9 @@ class PojoSerializationTest {
         assertSerializedAsPojoWithoutKryo(DetectorState.class);
         assertSerializedAsPojoWithoutKryo(RecentEvent.class);
         assertSerializedAsPojoWithoutKryo(RuleState.class);
+        assertSerializedAsPojoWithoutKryo(AgentKeyState.class);
+        assertSerializedAsPojoWithoutKryo(PendingRequest.class);
+        assertSerializedAsPojoWithoutKryo(AgentMemory.class);
     }
 
     @Test

@@ -1,0 +1,87 @@
+package io.reflex.operators.agent;
+
+import io.reflex.operators.action.ActionCatalogue;
+import io.reflex.operators.llm.LlmAsyncFunction;
+import io.reflex.operators.llm.LlmClients;
+import io.reflex.operators.llm.LlmOptions;
+import io.reflex.operators.model.Action;
+import io.reflex.operators.model.DeadLetter;
+import io.reflex.operators.model.Trigger;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.ChainingStrategy;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.StreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Creates the {@link LlmAgentOperator} with the task's mailbox executor (from the operator
+ * parameters), which it needs to take answers back on the task thread and to yield at capacity. Use
+ * it on a keyed stream:
+ *
+ * <pre>{@code
+ * DataStreamUtils.reinterpretAsKeyedStream(triggers, Trigger::key)
+ *     .transform("LLM agent", TypeInformation.of(Action.class), factory)
+ *     .uid("llm-agent");
+ * }</pre>
+ */
+public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Action>
+        implements OneInputStreamOperatorFactory<Trigger, Action> {
+    private static final long serialVersionUID = 1L;
+
+    private final String job;
+    private final LlmOptions llm;
+    private final AgentOptions agent;
+    private final ActionCatalogue catalogue;
+    private final LlmAsyncFunction.ClientFactory clientFactory;
+    private final OutputTag<DeadLetter> deadLetters;
+
+    /** An agent that talks to the endpoint of {@code llm} through the JVM's shared client. */
+    public LlmAgentOperatorFactory(
+            String job,
+            LlmOptions llm,
+            AgentOptions agent,
+            ActionCatalogue catalogue,
+            OutputTag<DeadLetter> deadLetters) {
+        this(job, llm, agent, catalogue, LlmClients::acquire, deadLetters);
+    }
+
+    /** An agent with a client of your own, for example a fake in an operator test. */
+    public LlmAgentOperatorFactory(
+            String job,
+            LlmOptions llm,
+            AgentOptions agent,
+            ActionCatalogue catalogue,
+            LlmAsyncFunction.ClientFactory clientFactory,
+            OutputTag<DeadLetter> deadLetters) {
+        this.job = job;
+        this.llm = llm;
+        this.agent = agent;
+        this.catalogue = catalogue;
+        this.clientFactory = clientFactory;
+        this.deadLetters = deadLetters;
+        this.chainingStrategy = ChainingStrategy.ALWAYS;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T extends StreamOperator<Action>> T createStreamOperator(
+            StreamOperatorParameters<Action> parameters) {
+        return (T)
+                new LlmAgentOperator(
+                        parameters,
+                        job,
+                        llm,
+                        agent,
+                        catalogue,
+                        clientFactory,
+                        deadLetters,
+                        parameters.getMailboxExecutor());
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public Class<? extends StreamOperator> getStreamOperatorClass(ClassLoader classLoader) {
+        return LlmAgentOperator.class;
+    }
+}
