@@ -4,6 +4,7 @@ import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileException;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.jobs.kafka.KafkaConnectors;
+import io.reflex.operators.agent.LlmAgentOperatorFactory;
 import io.reflex.operators.decode.Decoded;
 import io.reflex.operators.decode.DecodedSplitter;
 import io.reflex.operators.detect.Detector;
@@ -19,6 +20,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.OutputTag;
@@ -29,8 +31,8 @@ import org.apache.flink.util.OutputTag;
  * own.
  *
  * <pre>
- * sources ─► decode ─► keyBy(key) ─► detect ─► LLM ─► route ─► actions sink
- *              └──────── dead letters ─────────────────┴──────► dead-letter sink
+ * sources ─► decode ─► keyBy(key) ─► detect ─► LLM agent (keyed) ─► actions sink
+ *              └──────── dead letters ───────────────────┴───────► dead-letter sink
  * </pre>
  */
 public final class ReflexJob {
@@ -39,6 +41,7 @@ public final class ReflexJob {
 
     public static final String DETECTOR_UID = "detector";
     public static final String LLM_UID = "llm";
+    public static final String AGENT_UID = "llm-agent";
     public static final String ROUTE_UID = "route-outcomes";
 
     /** The side output that collects dead letters from every stage. */
@@ -94,14 +97,31 @@ public final class ReflexJob {
                         .process(new Detector(job.detector()))
                         .uid(DETECTOR_UID)
                         .name("Detect");
-        SingleOutputStreamOperator<LlmOutcome> outcomes =
-                LlmAsyncFunction.apply(triggers, job.name(), job.llm(), job.catalogue())
-                        .uid(LLM_UID)
-                        .name("LLM");
-        SingleOutputStreamOperator<Action> routed =
-                outcomes.process(new OutcomeRouter(DEAD_LETTERS))
-                        .uid(ROUTE_UID)
-                        .name("Route outcomes");
+        SingleOutputStreamOperator<Action> routed;
+        if (JobFile.STATELESS.equals(job.llmOperator())) {
+            SingleOutputStreamOperator<LlmOutcome> outcomes =
+                    LlmAsyncFunction.apply(triggers, job.name(), job.llm(), job.catalogue())
+                            .uid(LLM_UID)
+                            .name("LLM");
+            routed =
+                    outcomes.process(new OutcomeRouter(DEAD_LETTERS))
+                            .uid(ROUTE_UID)
+                            .name("Route outcomes");
+        } else {
+            // Chained to the detector on the same keys: no second shuffle.
+            routed =
+                    DataStreamUtils.reinterpretAsKeyedStream(triggers, Trigger::key)
+                            .transform(
+                                    "LLM agent",
+                                    TypeInformation.of(Action.class),
+                                    new LlmAgentOperatorFactory(
+                                            job.name(),
+                                            job.llm(),
+                                            job.agent(),
+                                            job.catalogue(),
+                                            DEAD_LETTERS))
+                            .uid(AGENT_UID);
+        }
         routed.sinkTo(actions).uid(KafkaConnectors.ACTIONS_SINK_UID).name("Actions sink");
         events.getSideOutput(DEAD_LETTERS)
                 .union(routed.getSideOutput(DEAD_LETTERS))

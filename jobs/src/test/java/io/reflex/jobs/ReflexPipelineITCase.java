@@ -61,12 +61,12 @@ class ReflexPipelineITCase {
         try (StubLlmServer stub = StubLlmServer.start()) {
             try (Producer<byte[], byte[]> p = producer()) {
                 // change-pct: 100 -> 100.5 -> 110 within 60s fires once, on t3
-                send(p, t.trades, "{\"id\":\"t1\",\"symbol\":\"ACME\",\"price\":100,\"ts\":1000}");
+                send(p, t.trades, "{\"id\":\"t1\",\"symbol\":\"TRDS\",\"price\":100,\"ts\":1000}");
                 send(
                         p,
                         t.trades,
-                        "{\"id\":\"t2\",\"symbol\":\"ACME\",\"price\":100.5,\"ts\":2000}");
-                send(p, t.trades, "{\"id\":\"t3\",\"symbol\":\"ACME\",\"price\":110,\"ts\":3000}");
+                        "{\"id\":\"t2\",\"symbol\":\"TRDS\",\"price\":100.5,\"ts\":2000}");
+                send(p, t.trades, "{\"id\":\"t3\",\"symbol\":\"TRDS\",\"price\":110,\"ts\":3000}");
                 // match: three alarming headlines, two calm ones, and one replayed id
                 send(p, t.news, news("n1", "ACME", "ACME halts trading amid fraud probe", 1500));
                 send(p, t.news, news("n2", "GLOBX", "GLOBX issues recall of flagship", 1600));
@@ -144,12 +144,30 @@ class ReflexPipelineITCase {
     }
 
     @Test
-    void withRateLimitsAndServerErrorsEveryTriggerStillEndsOnce() throws Exception {
-        Topics t = Topics.create("faults");
+    void inTheAgentEveryTriggerEndsOnceDespiteEveryKindOfFault() throws Exception {
+        StubLlmServer.Settings faults =
+                StubLlmServer.Settings.healthy()
+                        .withFaults(0.08, 0.08, 0.04, 0.05, 0.05)
+                        .withHangMs(3_000);
+        faults("agent", faults, "  timeout: 2s\n  circuit-breaker: {failures: 1000}");
+    }
+
+    @Test
+    void inTheStatelessFunctionEveryTriggerEndsOnceDespiteRateLimitsAndServerErrors()
+            throws Exception {
+        faults("stateless", StubLlmServer.Settings.healthy().withFaults(0.10, 0.10, 0, 0, 0), "");
+    }
+
+    /**
+     * Every trigger ends exactly once as actions or a dead letter, attempts stay within the
+     * maximum, and the stub's counts add up: each failed or invalid answer led to one more request,
+     * except the last answer of each dead letter.
+     */
+    private void faults(String operator, StubLlmServer.Settings faults, String extraLlm)
+            throws Exception {
+        Topics t = Topics.create("faults-" + operator);
         int triggers = 60;
         int maxAttempts = 4;
-        StubLlmServer.Settings faults =
-                StubLlmServer.Settings.healthy().withFaults(0.10, 0.10, 0, 0, 0);
         try (StubLlmServer stub = StubLlmServer.start(0, faults, 7)) {
             Set<String> expected = new HashSet<>();
             try (Producer<byte[], byte[]> p = producer()) {
@@ -161,7 +179,7 @@ class ReflexPipelineITCase {
                 p.flush();
             }
 
-            run(jobFile(t, stub, maxAttempts));
+            run(jobFile(t, stub, maxAttempts, operator, extraLlm));
 
             Map<String, Integer> endings = new java.util.HashMap<>();
             for (ConsumerRecord<byte[], byte[]> r : read(t.actions)) {
@@ -169,10 +187,16 @@ class ReflexPipelineITCase {
                 assertThat(a.at("/llm/attempts").asInt()).isBetween(1, maxAttempts);
                 endings.merge(a.at("/trigger/event_ids/0").asText(), 1, Integer::sum);
             }
-            for (ConsumerRecord<byte[], byte[]> r : read(t.dlq)) {
+            List<ConsumerRecord<byte[], byte[]>> deadLetters = read(t.dlq);
+            for (ConsumerRecord<byte[], byte[]> r : deadLetters) {
                 JsonNode d = Json.MAPPER.readTree(r.value());
                 assertThat(d.get("stage").asText()).isEqualTo("llm");
-                assertThat(d.get("reason").asText()).startsWith("after " + maxAttempts);
+                assertThat(d.get("reason").asText())
+                        .matches(
+                                "after [1-"
+                                        + maxAttempts
+                                        + "] attempt\\(s\\): .*"
+                                        + "|invalid answer.*");
                 JsonNode trigger =
                         Json.MAPPER.readTree(
                                 java.util.Base64.getDecoder().decode(d.get("raw_base64").asText()));
@@ -180,19 +204,86 @@ class ReflexPipelineITCase {
             }
             assertThat(endings.keySet()).isEqualTo(expected);
             assertThat(endings.values()).as("each trigger ends exactly once").containsOnly(1);
-            long failed =
+
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (stub.inFlight() > 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // the stub's hung handlers finish on their own clock
+            }
+            long failedOrInvalid =
                     stub.count(StubLlmServer.Outcome.RATE_LIMITED)
-                            + stub.count(StubLlmServer.Outcome.SERVER_ERROR);
-            assertThat(failed).as("faults were injected").isGreaterThan(0);
-            assertThat(stub.requests()).isLessThanOrEqualTo((long) triggers * maxAttempts);
+                            + stub.count(StubLlmServer.Outcome.SERVER_ERROR)
+                            + stub.count(StubLlmServer.Outcome.HUNG)
+                            + stub.count(StubLlmServer.Outcome.MALFORMED)
+                            + stub.count(StubLlmServer.Outcome.SCHEMA_VIOLATION);
+            assertThat(failedOrInvalid).as("faults were injected").isGreaterThan(0);
             assertThat(stub.requests())
-                    .as("one retry for each failure but the last attempts of dead letters")
-                    .isEqualTo(triggers + failed - countDeadLettered(t));
+                    .as(
+                            "one more request per failed or invalid answer, but the last of each"
+                                    + " dead letter")
+                    .isEqualTo(triggers + failedOrInvalid - deadLetters.size());
         }
     }
 
-    private long countDeadLettered(Topics t) {
-        return read(t.dlq).size();
+    @Test
+    void aStubOutageOpensTheBreakerAndEverythingDrainsAfterwards() throws Exception {
+        Topics t = Topics.create("outage");
+        int triggers = 30;
+        StubLlmServer.Settings down = StubLlmServer.Settings.healthy().withFaults(0, 1, 0, 0, 0);
+        try (StubLlmServer stub = StubLlmServer.start(0, down, 7)) {
+            try (Producer<byte[], byte[]> p = producer()) {
+                for (int i = 0; i < triggers; i++) {
+                    send(p, t.news, news("o" + i, "OUT" + i, "OUT" + i + " fraud", 1000 + i));
+                }
+                p.flush();
+            }
+            // The outage is the scenario under test: the stub comes back after 20 seconds.
+            var recovery = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            recovery.schedule(
+                    () -> stub.setSettings(StubLlmServer.Settings.healthy()),
+                    20,
+                    java.util.concurrent.TimeUnit.SECONDS);
+            try {
+                run(jobFile(t, stub, 3, "agent", "  circuit-breaker: {failures: 3, cooldown: 2s}"));
+            } finally {
+                recovery.shutdownNow();
+            }
+            assertThat(read(t.dlq))
+                    .as("nothing failed")
+                    .extracting(r -> Json.MAPPER.readTree(r.value()).get("reason").asText())
+                    .isEmpty();
+            assertThat(read(t.actions)).hasSize(triggers);
+            long failures = stub.count(StubLlmServer.Outcome.SERVER_ERROR);
+            // Without the breaker: 30 triggers x 3 attempts = 90 failures, then 30 dead
+            // letters. With it: a few failures to open it, then about one probe per cool-down
+            // per subtask.
+            assertThat(failures).isGreaterThanOrEqualTo(3).isLessThan(60);
+            System.out.println(
+                    "outage: "
+                            + failures
+                            + " failed calls in 20 s for "
+                            + triggers
+                            + " triggers; "
+                            + stub.requests()
+                            + " calls in all");
+        }
+    }
+
+    @Test
+    void toolCallsRoundTripOverHttp() throws Exception {
+        Topics t = Topics.create("tools");
+        try (StubLlmServer stub =
+                StubLlmServer.start(0, StubLlmServer.Settings.healthy().withToolCalls(1.0), 7)) {
+            try (Producer<byte[], byte[]> p = producer()) {
+                for (int i = 0; i < 3; i++) {
+                    send(p, t.news, news("k" + i, "TOOL" + i, "TOOL" + i + " recall", 1000 + i));
+                }
+                p.flush();
+            }
+            run(jobFile(t, stub, 3));
+            assertThat(read(t.actions)).hasSize(3);
+            assertThat(stub.count(StubLlmServer.Outcome.TOOL_CALL)).isEqualTo(3);
+            assertThat(stub.count(StubLlmServer.Outcome.OK)).isEqualTo(3);
+        }
     }
 
     private static void run(JobFile job) throws Exception {
@@ -209,6 +300,12 @@ class ReflexPipelineITCase {
     }
 
     private static JobFile jobFile(Topics t, StubLlmServer stub, int maxAttempts) throws Exception {
+        return jobFile(t, stub, maxAttempts, "agent", "  circuit-breaker: {failures: 1000}");
+    }
+
+    private static JobFile jobFile(
+            Topics t, StubLlmServer stub, int maxAttempts, String operator, String extraLlm)
+            throws Exception {
         String yaml =
                 String.join(
                         "\n",
@@ -254,6 +351,8 @@ class ReflexPipelineITCase {
                         "  initial-backoff: 20ms",
                         "  max-backoff: 100ms",
                         "  max-concurrent: 16",
+                        "  operator: " + operator,
+                        extraLlm,
                         "actions:",
                         "  - type: alert",
                         "    description: Page someone.",

@@ -43,6 +43,7 @@ public final class StubLlmServer implements AutoCloseable {
         HUNG,
         MALFORMED,
         SCHEMA_VIOLATION,
+        TOOL_CALL,
         BAD_REQUEST
     }
 
@@ -68,6 +69,8 @@ public final class StubLlmServer implements AutoCloseable {
      * @param hangMs how long a hang lasts
      * @param malformedRate share of answers whose body is not JSON
      * @param schemaViolationRate share of answers whose content violates the schema
+     * @param toolCallRate share of requests offering tools, and not yet answering a tool call, that
+     *     get a tool call instead of an answer
      */
     public record Settings(
             long latencyMs,
@@ -78,11 +81,12 @@ public final class StubLlmServer implements AutoCloseable {
             double hangRate,
             long hangMs,
             double malformedRate,
-            double schemaViolationRate) {
+            double schemaViolationRate,
+            double toolCallRate) {
 
         /** No latency and no faults. */
         public static Settings healthy() {
-            return new Settings(0, 0, 0, 1, 0, 0, 60_000, 0, 0);
+            return new Settings(0, 0, 0, 1, 0, 0, 60_000, 0, 0, 0);
         }
 
         public Settings withLatency(long ms, double sigma) {
@@ -95,7 +99,8 @@ public final class StubLlmServer implements AutoCloseable {
                     hangRate,
                     hangMs,
                     malformedRate,
-                    schemaViolationRate);
+                    schemaViolationRate,
+                    toolCallRate);
         }
 
         public Settings withFaults(
@@ -113,7 +118,8 @@ public final class StubLlmServer implements AutoCloseable {
                     hang,
                     hangMs,
                     malformed,
-                    schemaViolation);
+                    schemaViolation,
+                    toolCallRate);
         }
 
         public Settings withRetryAfterSeconds(int seconds) {
@@ -126,7 +132,22 @@ public final class StubLlmServer implements AutoCloseable {
                     hangRate,
                     hangMs,
                     malformedRate,
-                    schemaViolationRate);
+                    schemaViolationRate,
+                    toolCallRate);
+        }
+
+        public Settings withToolCalls(double rate) {
+            return new Settings(
+                    latencyMs,
+                    latencySigma,
+                    rateLimitedRate,
+                    retryAfterSeconds,
+                    serverErrorRate,
+                    hangRate,
+                    hangMs,
+                    malformedRate,
+                    schemaViolationRate,
+                    rate);
         }
 
         public Settings withHangMs(long ms) {
@@ -139,7 +160,8 @@ public final class StubLlmServer implements AutoCloseable {
                     hangRate,
                     ms,
                     malformedRate,
-                    schemaViolationRate);
+                    schemaViolationRate,
+                    toolCallRate);
         }
     }
 
@@ -310,6 +332,11 @@ public final class StubLlmServer implements AutoCloseable {
             edge += s.schemaViolationRate();
             boolean violate = draw < edge;
             long seed = seed(body);
+            if (!violate && wantsToolCall(request, s, seed)) {
+                record(Outcome.TOOL_CALL);
+                send(ex, 200, MAPPER.writeValueAsBytes(toolCall(request, body, seed)), Map.of());
+                return;
+            }
             JsonNode schema = request.path("response_format").path("json_schema").path("schema");
             String content;
             if (schema.isMissingNode()) {
@@ -332,6 +359,40 @@ public final class StubLlmServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether to answer with a tool call: the request offers tools, has not had a tool answer yet,
+     * and the request's own seed falls under the rate (so the same request gets the same).
+     */
+    private static boolean wantsToolCall(JsonNode request, Settings s, long seed) {
+        if (s.toolCallRate() <= 0
+                || !request.path("tools").isArray()
+                || request.path("tools").isEmpty()) {
+            return false;
+        }
+        for (JsonNode m : request.path("messages")) {
+            if ("tool".equals(m.path("role").asText())) {
+                return false;
+            }
+        }
+        return new Random(seed).nextDouble() < s.toolCallRate();
+    }
+
+    private static ObjectNode toolCall(JsonNode request, byte[] body, long seed) {
+        ObjectNode c = completion(request, body, null, seed);
+        ObjectNode message = (ObjectNode) c.at("/choices/0/message");
+        JsonNode tool = request.path("tools").get(0).path("function");
+        ObjectNode call = message.putArray("tool_calls").addObject();
+        call.put("id", "call_" + Long.toHexString(seed));
+        call.put("type", "function");
+        ObjectNode fn = call.putObject("function");
+        fn.put("name", tool.path("name").asText());
+        fn.put(
+                "arguments",
+                tool.at("/parameters/properties/n").isMissingNode() ? "{}" : "{\"n\":3}");
+        ((ObjectNode) c.at("/choices/0")).put("finish_reason", "tool_calls");
+        return c;
+    }
+
     private static ObjectNode completion(JsonNode request, byte[] body, String content, long seed) {
         ObjectNode c = MAPPER.createObjectNode();
         c.put("id", "chatcmpl-" + Long.toHexString(seed));
@@ -349,7 +410,7 @@ public final class StubLlmServer implements AutoCloseable {
         ObjectNode usage = c.putObject("usage");
         // About four characters a token, as for English text.
         long prompt = Math.max(1, body.length / 4);
-        long completion = Math.max(1, content.length() / 4);
+        long completion = Math.max(1, content == null ? 8 : content.length() / 4);
         usage.put("prompt_tokens", prompt);
         usage.put("completion_tokens", completion);
         usage.put("total_tokens", prompt + completion);

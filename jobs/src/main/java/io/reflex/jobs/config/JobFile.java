@@ -1,6 +1,7 @@
 package io.reflex.jobs.config;
 
 import io.reflex.operators.action.ActionCatalogue;
+import io.reflex.operators.agent.AgentOptions;
 import io.reflex.operators.detect.DetectorOptions;
 import io.reflex.operators.llm.LlmOptions;
 import java.io.Serializable;
@@ -18,6 +19,9 @@ import java.util.Map;
  * @param sources the Kafka sources
  * @param detector the detection rules and their settings
  * @param llm the LLM endpoint, limits and prompts
+ * @param llmOperator {@code agent} (the keyed agent operator) or {@code stateless} (the async
+ *     function)
+ * @param agent the keyed agent's settings
  * @param catalogue the action catalogue
  * @param sinks where actions and dead letters go
  */
@@ -28,9 +32,14 @@ public record JobFile(
         List<KafkaSourceSpec> sources,
         DetectorOptions detector,
         LlmOptions llm,
+        String llmOperator,
+        AgentOptions agent,
         ActionCatalogue catalogue,
         SinkSpec sinks)
         implements Serializable {
+
+    public static final String AGENT = "agent";
+    public static final String STATELESS = "stateless";
 
     /**
      * One Kafka source.

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import io.reflex.operators.action.ActionCatalogue;
+import io.reflex.operators.agent.AgentOptions;
 import io.reflex.operators.decode.DecoderOptions;
 import io.reflex.operators.detect.DetectorOptions;
 import io.reflex.operators.detect.RuleSpec;
@@ -90,7 +91,14 @@ public final class JobFileParser {
         Set<String> sourceNames = new HashSet<>();
         sources.forEach(s -> sourceNames.add(s.name()));
         DetectorOptions detector = detector(top, sourceNames);
-        LlmOptions llm = llm(top.section("llm", true));
+        Section llmSection = top.section("llm", true);
+        LlmOptions llm = llm(llmSection);
+        String llmOperator = llmSection.string("operator", JobFile.AGENT);
+        if (!Set.of(JobFile.AGENT, JobFile.STATELESS).contains(llmOperator)) {
+            llmSection.problem(
+                    "operator", "expected agent or stateless, was '" + llmOperator + "'");
+        }
+        AgentOptions agent = agent(llmSection);
         ActionCatalogue catalogue = catalogue(top);
         JobFile.SinkSpec sinks = sinks(top.section("sinks", true));
 
@@ -98,7 +106,16 @@ public final class JobFileParser {
             throw new JobFileException(name, problems);
         }
         return new JobFile(
-                jobName, parallelism, checkpointInterval, sources, detector, llm, catalogue, sinks);
+                jobName,
+                parallelism,
+                checkpointInterval,
+                sources,
+                detector,
+                llm,
+                llmOperator,
+                agent,
+                catalogue,
+                sinks);
     }
 
     private List<JobFile.KafkaSourceSpec> sources(Section top, String jobName) {
@@ -298,7 +315,18 @@ public final class JobFileParser {
                         "prompt-template",
                         "temperature",
                         "max-tokens",
-                        "max-context-chars"));
+                        "max-prompt-tokens",
+                        "operator",
+                        "max-backlog",
+                        "memory-decisions",
+                        "memory-max-chars",
+                        "memory-ttl",
+                        "repair-invalid",
+                        "max-tool-rounds",
+                        "requests-per-minute",
+                        "tokens-per-minute",
+                        "circuit-breaker",
+                        "price"));
         String baseUrl = l.requiredString("base-url");
         if (baseUrl != null) {
             try {
@@ -343,7 +371,28 @@ public final class JobFileParser {
                 template,
                 l.decimal("temperature", 0.2, 0, 2),
                 (int) l.number("max-tokens", 512, 1, 128_000),
-                (int) l.number("max-context-chars", 8000, 200, 1_000_000));
+                (int) l.number("max-prompt-tokens", 4000, 200, 1_000_000));
+    }
+
+    private static AgentOptions agent(Section l) {
+        AgentOptions d = AgentOptions.defaults();
+        Section breaker = l.section("circuit-breaker", false);
+        breaker.onlyKeys(Set.of("failures", "cooldown"));
+        Section price = l.section("price", false);
+        price.onlyKeys(Set.of("input-per-million", "output-per-million"));
+        return new AgentOptions(
+                (int) l.number("max-backlog", d.maxBacklog(), 1, 10_000),
+                (int) l.number("memory-decisions", d.memoryDecisions(), 0, 100),
+                (int) l.number("memory-max-chars", d.memoryMaxChars(), 0, 20_000),
+                l.duration("memory-ttl", d.memoryTtl()),
+                l.bool("repair-invalid", d.repairInvalid()),
+                (int) l.number("max-tool-rounds", d.maxToolRounds(), 0, 10),
+                l.number("requests-per-minute", 0, 0, Long.MAX_VALUE),
+                l.number("tokens-per-minute", 0, 0, Long.MAX_VALUE),
+                (int) breaker.number("failures", d.breakerFailures(), 1, 10_000),
+                breaker.duration("cooldown", d.breakerCooldown()),
+                price.decimal("input-per-million", 0, 0, 1e6),
+                price.decimal("output-per-million", 0, 0, 1e6));
     }
 
     private ActionCatalogue catalogue(Section top) {

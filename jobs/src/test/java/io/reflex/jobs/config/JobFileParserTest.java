@@ -91,7 +91,8 @@ class JobFileParserTest {
                         "  - {id: r, type: match, field: /f, pattern: '(unclosed', sources: [ghost]}",
                         "  - {id: z, type: teleport}",
                         "  - {id: a, type: absence}",
-                        "llm: {base-url: 'ftp://x', max-attempts: 0, temperature: 9, colour: blue}",
+                        "llm: {base-url: 'ftp://x', max-attempts: 0, temperature: 9, colour: blue,"
+                                + " operator: magic, circuit-breaker: {failures: 0}}",
                         "actions:",
                         "  - {type: alert, params: {type: array}}",
                         "  - {type: alert}",
@@ -121,13 +122,18 @@ class JobFileParserTest {
                                 + " match, absence)",
                         "rules[3].after: required for an absence rule",
                         "llm.colour: unknown key (known keys: api-key, api-key-file, base-url,"
-                                + " initial-backoff, max-attempts, max-backoff, max-concurrent,"
-                                + " max-context-chars, max-tokens, model, prompt-template, system-prompt,"
-                                + " temperature, timeout)",
+                                + " circuit-breaker, initial-backoff, max-attempts, max-backlog,"
+                                + " max-backoff, max-concurrent, max-prompt-tokens, max-tokens,"
+                                + " max-tool-rounds, memory-decisions, memory-max-chars, memory-ttl,"
+                                + " model, operator, price, prompt-template, repair-invalid,"
+                                + " requests-per-minute, system-prompt, temperature, timeout,"
+                                + " tokens-per-minute)",
                         "llm.base-url: expected an http or https URL, was 'ftp://x'",
                         "llm.max-attempts: must be between 1 and 20, was 0",
                         "llm.temperature: must be between 0.0 and 2.0, was 9.0",
                         "llm.model: required",
+                        "llm.operator: expected agent or stateless, was 'magic'",
+                        "llm.circuit-breaker.failures: must be between 1 and 10000, was 0",
                         "actions[0].params: the params schema must have type: object",
                         "actions[1].type: duplicate action type 'alert'",
                         "sinks.delivery: expected exactly-once or at-least-once, was 'maybe'",

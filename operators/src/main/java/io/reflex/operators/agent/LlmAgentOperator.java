@@ -46,6 +46,8 @@ import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reflex's keyed LLM agent: an asynchronous operator that keeps keyed state on both sides of the
@@ -75,6 +77,7 @@ import org.apache.flink.util.OutputTag;
 public class LlmAgentOperator extends AbstractStreamOperator<Action>
         implements OneInputStreamOperator<Trigger, Action>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(LlmAgentOperator.class);
 
     public static final String KEY_STATE_NAME = "agent-key-state";
     public static final String MEMORY_STATE_NAME = "agent-memory";
@@ -354,6 +357,9 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             onFailure(key, s, LlmException.from(error), now);
             return;
         }
+        if (breaker.state() != CircuitBreaker.CLOSED) {
+            LOG.info("LLM circuit breaker closed: the probe succeeded");
+        }
         breaker.onSuccess();
         releaseParked();
         limiter.completed(now, response.completionTokens());
@@ -432,8 +438,15 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             fail(key, s, "after " + p.attempts + " attempt(s): " + e.getMessage());
             return;
         }
+        boolean wasOpen = breaker.isOpen();
         breaker.onFailure(now);
         if (breaker.isOpen()) {
+            if (!wasOpen) {
+                LOG.warn(
+                        "LLM circuit breaker open after {}; calls resume with a probe at {}",
+                        e.getMessage(),
+                        java.time.Instant.ofEpochMilli(breaker.reopensAt()));
+            }
             // The endpoint is down, not this request: park it without spending its attempts.
             p.attempts = Math.max(0, p.attempts - 1);
             p.firstAttemptAt = -1;

@@ -546,4 +546,33 @@ class LlmAgentOperatorTest {
         advance(h, 61_000);
         assertThat(fake.calls).hasSize(2);
     }
+
+    @Test
+    void manyConcurrentFailuresParkOnceTheBreakerOpens() throws Exception {
+        FakeClient fake = new FakeClient();
+        AgentOptions agent =
+                new AgentOptions(
+                        16,
+                        5,
+                        600,
+                        Duration.ofDays(1),
+                        true,
+                        2,
+                        0,
+                        0,
+                        3,
+                        Duration.ofSeconds(2),
+                        0,
+                        0);
+        var h = open(fake, llm(16, 3), agent);
+        for (int i = 0; i < 15; i++) {
+            send(h, trigger("K" + i, "e" + i, i));
+        }
+        for (int i = 0; i < 15; i++) {
+            fail(h, fake.call(i), 500);
+        }
+        advance(h, 1_900);
+        assertThat(deadLetters(h)).isEmpty();
+        assertThat(fake.calls).hasSize(15);
+    }
 }
