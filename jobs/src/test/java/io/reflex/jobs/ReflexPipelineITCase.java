@@ -207,7 +207,7 @@ class ReflexPipelineITCase {
 
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (stub.inFlight() > 0 && System.nanoTime() < deadline) {
-                Thread.onSpinWait(); // the stub's hung handlers finish on their own clock
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // poll the stub
             }
             long failedOrInvalid =
                     stub.count(StubLlmServer.Outcome.RATE_LIMITED)

@@ -1,0 +1,232 @@
+package io.reflex.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.reflex.jobs.config.JobFile;
+import io.reflex.jobs.config.JobFileParser;
+import io.reflex.jobs.kafka.KafkaConnectors;
+import io.reflex.operators.action.ActionIds;
+import io.reflex.operators.model.Json;
+import io.reflex.operators.model.Trigger;
+import io.reflex.sandbox.EmbeddedKafka;
+import io.reflex.sandbox.FeedGenerator;
+import io.reflex.sandbox.StubLlmServer;
+import io.reflex.sandbox.TopicReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tests for the keyed agent across a failure with LLM requests in flight: the job is cancelled
+ * while every request hangs, and a new job restores from the retained checkpoint (at another
+ * parallelism). The actions topic, read with {@code read_committed}, then holds exactly one record
+ * per expected action id.
+ */
+class AgentFailoverITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    private static final int TRIGGERS = 12;
+    private static final Duration WAIT = Duration.ofSeconds(90);
+
+    @Test
+    void pendingRequestsAreReissuedOnceAfterRestoreAndEveryActionIsCommittedOnce(
+            @TempDir Path checkpoints) throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.shared();
+        String s = UUID.randomUUID().toString().substring(0, 8);
+        String news = "news-failover-" + s;
+        String actions = "actions-failover-" + s;
+        String dlq = "dlq-failover-" + s;
+        kafka.createTopics(2, news, actions, dlq);
+        String job = "failover-" + s;
+
+        Set<String> expected = new HashSet<>();
+        try (Producer<byte[], byte[]> p =
+                new KafkaProducer<>(FeedGenerator.producerProperties(kafka.bootstrapServers()))) {
+            for (int i = 0; i < TRIGGERS; i++) {
+                String id = "x" + i;
+                long ts = 1_000 + i;
+                String json =
+                        "{\"id\":\""
+                                + id
+                                + "\",\"symbol\":\"FO"
+                                + i
+                                + "\",\"headline\":\"FO"
+                                + i
+                                + " fraud probe\",\"ts\":"
+                                + ts
+                                + "}";
+                p.send(new ProducerRecord<>(news, json.getBytes(StandardCharsets.UTF_8)));
+                Trigger t = new Trigger("alarming-news", "FO" + i, ts, List.of(id), "");
+                expected.add(ActionIds.actionId(ActionIds.requestId(job, t), 0));
+            }
+            p.flush();
+        }
+
+        // Run 1: every LLM call hangs, so every request is pending when a checkpoint completes.
+        try (StubLlmServer hanging =
+                StubLlmServer.start(
+                        0, StubLlmServer.Settings.healthy().withLatency(120_000, 0), 1)) {
+            JobFile file = jobFile(job, kafka, hanging, news, actions, dlq);
+            StreamExecutionEnvironment env = environment(file, checkpoints, null);
+            env.setParallelism(2);
+            build(env, file);
+            JobClient first = env.executeAsync(job);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (hanging.inFlight() < TRIGGERS) {
+                assertThat(System.nanoTime()).as("all requests in flight").isLessThan(deadline);
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // poll
+            }
+            long allInFlightAt = System.currentTimeMillis();
+            Path checkpoint;
+            while ((checkpoint = checkpointAfter(checkpoints, allInFlightAt).orElse(null))
+                    == null) {
+                assertThat(System.nanoTime()).as("a checkpoint completes").isLessThan(deadline);
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // poll
+            }
+            first.cancel().get();
+            assertThat(read(kafka, actions)).as("no decision was committed").isEmpty();
+
+            // Run 2: restore from the retained checkpoint at parallelism 1, with a healthy LLM.
+            try (StubLlmServer healthy = StubLlmServer.start()) {
+                JobFile second = jobFile(job, kafka, healthy, news, actions, dlq);
+                StreamExecutionEnvironment env2 =
+                        environment(second, checkpoints, checkpoint.toUri().toString());
+                env2.setParallelism(1);
+                build(env2, second);
+                JobClient restored = env2.executeAsync(job);
+                List<ConsumerRecord<byte[], byte[]>> committed = new ArrayList<>();
+                while (committed.size() < TRIGGERS) {
+                    assertThat(System.nanoTime()).as("actions committed").isLessThan(deadline);
+                    committed = read(kafka, actions);
+                }
+                restored.cancel().get();
+
+                List<String> ids = new ArrayList<>();
+                for (ConsumerRecord<byte[], byte[]> r : read(kafka, actions)) {
+                    JsonNode a = Json.MAPPER.readTree(r.value());
+                    ids.add(a.get("action_id").asText());
+                }
+                assertThat(ids).hasSize(TRIGGERS).containsExactlyInAnyOrderElementsOf(expected);
+                assertThat(read(kafka, dlq)).isEmpty();
+                assertThat(healthy.requests())
+                        .as("each pending request re-issued exactly once, nothing else sent")
+                        .isEqualTo(TRIGGERS);
+                System.out.println(
+                        "failover: "
+                                + healthy.requests()
+                                + " requests re-issued after restoring "
+                                + checkpoint.getFileName());
+            }
+        }
+    }
+
+    private static void build(StreamExecutionEnvironment env, JobFile job) {
+        ReflexJob.defineWorkflow(
+                env,
+                job,
+                KafkaConnectors.sources(env, job),
+                KafkaConnectors.actionsSink(job.name(), job.sinks()),
+                KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+    }
+
+    private static StreamExecutionEnvironment environment(
+            JobFile job, Path checkpoints, String restoreFrom) {
+        Configuration conf = ReflexJob.configuration(job);
+        conf.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
+        conf.setString(
+                "execution.checkpointing.externalized-checkpoint-retention",
+                "RETAIN_ON_CANCELLATION");
+        if (restoreFrom != null) {
+            conf.setString("execution.state-recovery.path", restoreFrom);
+        }
+        return StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    }
+
+    /** The newest completed checkpoint written after {@code since}, if any. */
+    private static Optional<Path> checkpointAfter(Path root, long since) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(p -> p.getFileName().toString().equals("_metadata"))
+                    .filter(p -> p.toFile().lastModified() > since)
+                    .map(Path::getParent)
+                    .max(
+                            (a, b) ->
+                                    Long.compare(
+                                            a.toFile().lastModified(), b.toFile().lastModified()));
+        }
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> read(EmbeddedKafka kafka, String topic) {
+        return TopicReader.readAll(kafka.bootstrapServers(), topic, Duration.ofSeconds(30));
+    }
+
+    private static JobFile jobFile(
+            String job,
+            EmbeddedKafka kafka,
+            StubLlmServer stub,
+            String news,
+            String actions,
+            String dlq)
+            throws Exception {
+        String yaml =
+                String.join(
+                        "\n",
+                        "job:",
+                        "  name: " + job,
+                        "  checkpoint-interval: 300ms",
+                        "sources:",
+                        "  - name: news",
+                        "    bootstrap-servers: " + kafka.bootstrapServers(),
+                        "    topics: [" + news + "]",
+                        "    starting-offsets: earliest",
+                        "    key: /symbol",
+                        "    event-time: /ts",
+                        "    event-id: /id",
+                        "rules:",
+                        "  - id: alarming-news",
+                        "    type: match",
+                        "    field: /headline",
+                        "    pattern: fraud",
+                        "llm:",
+                        "  base-url: " + stub.baseUrl(),
+                        "  model: stub-model",
+                        "  timeout: 180s",
+                        "actions:",
+                        "  - type: alert",
+                        "sinks:",
+                        "  bootstrap-servers: " + kafka.bootstrapServers(),
+                        "  actions-topic: " + actions,
+                        "  dead-letter-topic: " + dlq,
+                        "");
+        return new JobFileParser(Map.of()).parse("failover.yaml", yaml);
+    }
+}
