@@ -269,6 +269,39 @@ class ReflexPipelineITCase {
     }
 
     @Test
+    void aBurstOnFewKeysIsCoalescedIntoFewerCallsAndNoTriggerIsLost() throws Exception {
+        Topics t = Topics.create("burst");
+        int triggers = 120;
+        Set<String> ids = new HashSet<>();
+        try (StubLlmServer stub =
+                StubLlmServer.start(0, StubLlmServer.Settings.healthy().withLatency(200, 0), 7)) {
+            try (Producer<byte[], byte[]> p = producer()) {
+                for (int i = 0; i < triggers; i++) {
+                    String key = "BURST" + (i % 4);
+                    ids.add("b" + i);
+                    send(p, t.news, news("b" + i, key, key + " fraud", 1000 + i));
+                }
+                p.flush();
+            }
+            run(jobFile(t, stub, 3, "agent", "  max-backlog: 200"));
+            Set<String> decided = new HashSet<>();
+            for (ConsumerRecord<byte[], byte[]> r : read(t.actions)) {
+                Json.MAPPER
+                        .readTree(r.value())
+                        .at("/trigger/event_ids")
+                        .forEach(id -> decided.add(id.asText()));
+            }
+            assertThat(decided).as("every trigger is in some decision").isEqualTo(ids);
+            assertThat(read(t.dlq)).isEmpty();
+            assertThat(stub.requests()).as("coalesced").isLessThan(triggers);
+            System.out.printf(
+                    "burst: %d triggers on 4 keys -> %d LLM calls (%.3f per trigger)"
+                            + " with coalescing; one per trigger without%n",
+                    triggers, stub.requests(), stub.requests() / (double) triggers);
+        }
+    }
+
+    @Test
     void toolCallsRoundTripOverHttp() throws Exception {
         Topics t = Topics.create("tools");
         try (StubLlmServer stub =
