@@ -63,8 +63,11 @@ final class ActionTail implements AutoCloseable {
                     seen.incrementAndGet();
                     out.println(describe(r.value()));
                 }
-                for (TopicPartition p : partitions) {
-                    positions.put(p, consumer.position(p));
+                synchronized (positions) {
+                    for (TopicPartition p : partitions) {
+                        positions.put(p, consumer.position(p));
+                    }
+                    positions.notifyAll();
                 }
             }
         } catch (WakeupException e) {
@@ -83,13 +86,16 @@ final class ActionTail implements AutoCloseable {
             end = probe.endOffsets(partitions, Duration.ofSeconds(30));
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (reached(end)) {
-                return true;
+        synchronized (positions) {
+            while (!reached(end)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                positions.wait(Math.max(1, left / 1_000_000)); // woken after each poll
             }
-            Thread.sleep(100); // the launcher's main thread, polling the tail's progress
         }
-        return reached(end);
+        return true;
     }
 
     private boolean reached(Map<TopicPartition, Long> end) {
