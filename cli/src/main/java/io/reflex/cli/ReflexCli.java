@@ -1,5 +1,6 @@
 package io.reflex.cli;
 
+import io.reflex.jobs.config.Durations;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileException;
 import io.reflex.jobs.config.JobFileParser;
@@ -185,23 +186,11 @@ public final class ReflexCli {
     }
 
     private static Duration duration(String s) {
-        java.util.regex.Matcher m =
-                java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)?").matcher(s.trim());
-        if (!m.matches()) {
+        Duration d = Durations.parse(s);
+        if (d == null) {
             usage("bad duration '" + s + "' (examples: 30s, 5m)");
         }
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "s" : m.group(2);
-        switch (unit) {
-            case "ms":
-                return Duration.ofMillis(n);
-            case "m":
-                return Duration.ofMinutes(n);
-            case "h":
-                return Duration.ofHours(n);
-            default:
-                return Duration.ofSeconds(n);
-        }
+        return d;
     }
 
     private static void usage(String problem) {

@@ -5,13 +5,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Parses job-file durations: {@code 250ms}, {@code 10s}, {@code 5m}, {@code 2h}, {@code 1d}. */
-final class Durations {
+public final class Durations {
     private static final Pattern FORMAT = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
     private Durations() {}
 
     /** The duration, or null when {@code text} is not one. */
-    static Duration parse(String text) {
+    public static Duration parse(String text) {
         Matcher m = FORMAT.matcher(text.trim());
         if (!m.matches()) {
             return null;
