@@ -1,0 +1,193 @@
+package io.reflex.connectors.websocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.reflex.sandbox.FeedServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.ExceptionUtils;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Tests for {@link WebSocketSource} against the sandbox's {@link FeedServer} over real sockets. */
+class WebSocketSourceITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /** The message's sequence number, or -1 for a message that is not JSON. */
+    static final class Sequences implements WebSocketDeserializer<Long> {
+        @Override
+        public void deserialize(WebSocketMessage message, Collector<Long> out) {
+            try {
+                JsonNode n = MAPPER.readTree(message.text());
+                out.collect(n.path("seq").asLong(-1));
+            } catch (Exception e) {
+                out.collect(-1L);
+            }
+        }
+
+        @Override
+        public TypeInformation<Long> getProducedType() {
+            return Types.LONG;
+        }
+    }
+
+    private static List<Long> collect(WebSocketSource<Long> source) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        List<Long> out = new ArrayList<>();
+        try (CloseableIterator<Long> it =
+                env.fromSource(source, WatermarkStrategy.noWatermarks(), "websocket")
+                        .uid("websocket")
+                        .executeAndCollect()) {
+            it.forEachRemaining(out::add);
+        }
+        return out;
+    }
+
+    @Test
+    void withResumeEverySequenceArrivesOnceAcrossDroppedConnections() throws Exception {
+        try (FeedServer feed = FeedServer.start(new FeedServer.Settings(4_000, 600, null, 0), 3)) {
+            List<Long> seqs =
+                    collect(
+                            WebSocketSource.<Long>builder()
+                                    .url(feed.url())
+                                    .resumeUrl(feed.url() + "?since={lastSeq}")
+                                    .sequencePointer("/seq")
+                                    .backoff(
+                                            Duration.ofMillis(20),
+                                            Duration.ofMillis(200),
+                                            Duration.ofSeconds(5))
+                                    .idleTimeout(Duration.ofSeconds(2))
+                                    .pingInterval(Duration.ofMillis(500))
+                                    .maxMessages(6_000)
+                                    .deserializer(new Sequences())
+                                    .build());
+            assertThat(seqs).hasSize(6_000);
+            for (int i = 0; i < seqs.size(); i++) {
+                assertThat(seqs.get(i)).isEqualTo(i + 1L);
+            }
+            assertThat(feed.connections())
+                    .as("the feed dropped us and we came back")
+                    .isGreaterThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    void withoutResumeTheSourceReconnectsAndNeverRepeatsASequence() throws Exception {
+        try (FeedServer feed = FeedServer.start(new FeedServer.Settings(4_000, 500, null, 0), 4)) {
+            List<Long> seqs =
+                    collect(
+                            WebSocketSource.<Long>builder()
+                                    .url(feed.url())
+                                    .sequencePointer("/seq")
+                                    .backoff(
+                                            Duration.ofMillis(20),
+                                            Duration.ofMillis(200),
+                                            Duration.ofSeconds(5))
+                                    .idleTimeout(Duration.ofSeconds(2))
+                                    .pingInterval(Duration.ofMillis(500))
+                                    .maxMessages(3_000)
+                                    .deserializer(new Sequences())
+                                    .build());
+            assertThat(seqs).hasSize(3_000);
+            for (int i = 1; i < seqs.size(); i++) {
+                assertThat(seqs.get(i)).isGreaterThan(seqs.get(i - 1));
+            }
+            assertThat(feed.connections()).isGreaterThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    void aSlowJobSlowsTheSocketDownInsteadOfBuffering() throws Exception {
+        try (FeedServer feed = FeedServer.start(FeedServer.Settings.defaults(), 5)) {
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(1);
+            List<Long> out = new ArrayList<>();
+            try (CloseableIterator<Long> it =
+                    env.fromSource(
+                                    WebSocketSource.<Long>builder()
+                                            .url(feed.url())
+                                            .sequencePointer("/seq")
+                                            .queueCapacity(32)
+                                            .maxMessages(1_500)
+                                            .deserializer(new Sequences())
+                                            .build(),
+                                    WatermarkStrategy.noWatermarks(),
+                                    "websocket")
+                            .map(
+                                    seq -> {
+                                        LockSupport.parkNanos(
+                                                2_000_000); // a deliberately slow operator
+                                        return seq;
+                                    })
+                            .executeAndCollect()) {
+                it.forEachRemaining(out::add);
+            }
+            assertThat(out).hasSize(1_500);
+            assertThat(feed.stalledMillis())
+                    .as("the server saw the client stop reading")
+                    .isGreaterThan(0);
+        }
+    }
+
+    @Test
+    void aRefusedHandshakeIsRetriedWithBackoffThenFailsWithAClearError() throws Exception {
+        try (FeedServer feed = FeedServer.start(new FeedServer.Settings(0, 0, "secret", 0), 6)) {
+            Throwable failure =
+                    catchThrowable(
+                            () ->
+                                    collect(
+                                            WebSocketSource.<Long>builder()
+                                                    .url(feed.url())
+                                                    .backoff(
+                                                            Duration.ofMillis(20),
+                                                            Duration.ofMillis(100),
+                                                            Duration.ofSeconds(5))
+                                                    .maxReconnectAttempts(3, true)
+                                                    .maxMessages(10)
+                                                    .deserializer(new Sequences())
+                                                    .build()));
+            assertThat(failure).isNotNull();
+            // Java-WebSocket, the sandbox server's library, answers a refused upgrade with 404.
+            assertThat(
+                            ExceptionUtils.findThrowableWithMessage(
+                                    failure,
+                                    "failed 4 connection attempts; last error: handshake refused with"
+                                            + " HTTP 404"))
+                    .isPresent();
+            assertThat(feed.refused()).isGreaterThanOrEqualTo(4);
+
+            List<Long> ok =
+                    collect(
+                            WebSocketSource.<Long>builder()
+                                    .url(feed.url())
+                                    .header("Authorization", "Bearer secret")
+                                    .maxMessages(10)
+                                    .deserializer(new Sequences())
+                                    .build());
+            assertThat(ok).hasSize(10);
+        }
+    }
+}

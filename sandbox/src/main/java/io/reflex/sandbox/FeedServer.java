@@ -1,0 +1,279 @@
+package io.reflex.sandbox;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.java_websocket.WebSocket;
+import org.java_websocket.WebSocketImpl;
+import org.java_websocket.drafts.Draft;
+import org.java_websocket.exceptions.InvalidDataException;
+import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.handshake.ClientHandshake;
+import org.java_websocket.handshake.ServerHandshakeBuilder;
+import org.java_websocket.server.WebSocketServer;
+
+/**
+ * A real WebSocket server that streams the market feed (trades and news from {@link FeedGenerator})
+ * as JSON text messages, each with a {@code seq} number starting at 1. The same sequence number
+ * always carries the same message, so a client can resume with {@code ?since=SEQ}. For tests it can
+ * drop every connection every few seconds, refuse handshakes without the right {@code
+ * Authorization} header (401), and insert malformed messages.
+ *
+ * <p>Each connection has its own sender thread, which stops writing while the connection's outgoing
+ * buffer is full: a client that stops reading slows the server down, and the time spent so is
+ * counted as {@link #stalledMillis()}.
+ */
+public final class FeedServer implements AutoCloseable {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final int MAX_BUFFERED_FRAMES = 64;
+
+    /**
+     * Server settings.
+     *
+     * @param messagesPerSecond pace per connection; 0 for as fast as the client reads
+     * @param dropEveryMillis close every connection this often; 0 never
+     * @param requiredToken handshakes without {@code Authorization: Bearer TOKEN} get 401; null for
+     *     none
+     * @param malformedEvery every n-th message is not JSON; 0 never
+     */
+    public record Settings(
+            int messagesPerSecond, long dropEveryMillis, String requiredToken, int malformedEvery) {
+
+        public static Settings defaults() {
+            return new Settings(0, 0, null, 0);
+        }
+    }
+
+    private final Server server;
+    private final Settings settings;
+    private final FeedGenerator generator;
+    private final List<String> history = new ArrayList<>();
+    private final Map<WebSocket, Thread> senders = new ConcurrentHashMap<>();
+    private final AtomicLong connections = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong head = new AtomicLong();
+    private final AtomicLong stalledNanos = new AtomicLong();
+    private final ScheduledExecutorService dropper;
+
+    private FeedServer(int port, Settings settings, long seed) {
+        this.settings = settings;
+        FeedGenerator.Options d = FeedGenerator.Options.defaults(1_700_000_000_000L);
+        this.generator =
+                new FeedGenerator(
+                        new FeedGenerator.Options(
+                                d.symbols(),
+                                seed,
+                                d.startMillis(),
+                                d.stepMillis(),
+                                0.3,
+                                d.alarmingProbability(),
+                                d.jumpProbability(),
+                                d.spikeProbability()));
+        this.server = new Server(new InetSocketAddress("127.0.0.1", port));
+        this.server.setReuseAddr(true);
+        this.dropper =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "feed-server-dropper");
+                            t.setDaemon(true);
+                            return t;
+                        });
+    }
+
+    /** Starts a server on a free loopback port and waits until it accepts connections. */
+    public static FeedServer start(Settings settings, long seed) throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        FeedServer feed = new FeedServer(port, settings, seed);
+        feed.server.start();
+        feed.server.started.await(10, TimeUnit.SECONDS);
+        if (settings.dropEveryMillis() > 0) {
+            feed.dropper.scheduleAtFixedRate(
+                    feed::dropAll,
+                    settings.dropEveryMillis(),
+                    settings.dropEveryMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+        return feed;
+    }
+
+    /** The feed's URL, {@code ws://127.0.0.1:PORT/feed}. */
+    public String url() {
+        return "ws://127.0.0.1:" + server.getPort() + "/feed";
+    }
+
+    /** Connections accepted so far. */
+    public long connections() {
+        return connections.get();
+    }
+
+    /** Handshakes refused (401). */
+    public long refused() {
+        return refused.get();
+    }
+
+    /** Messages sent, over all connections. */
+    public long sent() {
+        return sent.get();
+    }
+
+    /** Time the senders waited for clients to read, summed over connections. */
+    public long stalledMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(stalledNanos.get());
+    }
+
+    /** Closes every open connection abruptly, as a network failure would. */
+    public void dropAll() {
+        for (WebSocket conn : server.getConnections()) {
+            conn.closeConnection(CloseFrame.ABNORMAL_CLOSE, "dropped by the feed server");
+        }
+    }
+
+    /** Message {@code seq} (from 1): the same for every connection. */
+    String message(long seq) {
+        synchronized (history) {
+            while (history.size() < seq) {
+                long n = history.size() + 1;
+                if (settings.malformedEvery() > 0 && n % settings.malformedEvery() == 0) {
+                    history.add("{not json, seq " + n);
+                    continue;
+                }
+                FeedGenerator.FeedRecord r = generator.next();
+                try {
+                    ObjectNode node = (ObjectNode) MAPPER.readTree(r.json());
+                    node.put("seq", n);
+                    node.put(
+                            "channel",
+                            r.topic().equals(FeedGenerator.NEWS_TOPIC) ? "news" : "trades");
+                    history.add(node.toString());
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return history.get((int) seq - 1);
+        }
+    }
+
+    private void send(WebSocket conn, long since) {
+        long seq = since + 1;
+        long pace =
+                settings.messagesPerSecond() > 0
+                        ? TimeUnit.SECONDS.toNanos(1) / settings.messagesPerSecond()
+                        : 0;
+        long next = System.nanoTime();
+        WebSocketImpl impl = (WebSocketImpl) conn;
+        while (conn.isOpen() && !Thread.currentThread().isInterrupted()) {
+            if (impl.outQueue.size() > MAX_BUFFERED_FRAMES) {
+                long t = System.nanoTime();
+                LockSupport.parkNanos(1_000_000); // the client is not reading: wait for it
+                stalledNanos.addAndGet(System.nanoTime() - t);
+                continue;
+            }
+            if (pace > 0) {
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                next += pace;
+            }
+            try {
+                conn.send(message(seq));
+                head.accumulateAndGet(seq++, Math::max);
+                sent.incrementAndGet();
+            } catch (RuntimeException closed) {
+                // make sure the client notices, rather than waiting on a silent connection
+                conn.closeConnection(CloseFrame.ABNORMAL_CLOSE, "sender stopped");
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        dropper.shutdownNow();
+        senders.values().forEach(Thread::interrupt);
+        server.stop(1000);
+    }
+
+    private final class Server extends WebSocketServer {
+        final java.util.concurrent.CountDownLatch started =
+                new java.util.concurrent.CountDownLatch(1);
+
+        Server(InetSocketAddress address) {
+            super(address);
+        }
+
+        @Override
+        public ServerHandshakeBuilder onWebsocketHandshakeReceivedAsServer(
+                WebSocket conn, Draft draft, ClientHandshake request) throws InvalidDataException {
+            ServerHandshakeBuilder b =
+                    super.onWebsocketHandshakeReceivedAsServer(conn, draft, request);
+            if (settings.requiredToken() != null
+                    && !("Bearer " + settings.requiredToken())
+                            .equals(request.getFieldValue("Authorization"))) {
+                refused.incrementAndGet();
+                throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "401 Unauthorized");
+            }
+            return b;
+        }
+
+        @Override
+        public void onOpen(WebSocket conn, ClientHandshake handshake) {
+            connections.incrementAndGet();
+            // Without ?since the feed is live: a client joins after the newest message sent.
+            long since = head.get();
+            String query = URI.create(handshake.getResourceDescriptor()).getQuery();
+            if (query != null) {
+                for (String part : query.split("&")) {
+                    if (part.startsWith("since=")) {
+                        since = Math.max(0, Long.parseLong(part.substring(6)));
+                    }
+                }
+            }
+            long from = since;
+            Thread t = new Thread(() -> send(conn, from), "feed-server-sender");
+            t.setDaemon(true);
+            senders.put(conn, t);
+            t.start();
+        }
+
+        @Override
+        public void onClose(WebSocket conn, int code, String reason, boolean remote) {
+            Thread t = senders.remove(conn);
+            if (t != null) {
+                t.interrupt();
+            }
+        }
+
+        @Override
+        public void onMessage(WebSocket conn, String message) {
+            // subscribe messages are accepted and ignored: the feed has one stream
+        }
+
+        @Override
+        public void onError(WebSocket conn, Exception ex) {
+            // a dropped or refused connection; the client reconnects
+        }
+
+        @Override
+        public void onStart() {
+            setConnectionLostTimeout(0);
+            started.countDown();
+        }
+    }
+}
