@@ -6,6 +6,7 @@ import io.reflex.jobs.config.JobFileException;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedGenerator;
+import io.reflex.sandbox.FeedServer;
 import io.reflex.sandbox.StubLlmServer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -122,11 +123,24 @@ public final class ReflexCli {
                 OUT.println(
                         "LLM: stub at " + stub.baseUrl() + " (log-normal latency, mean 250 ms)");
             }
+            FeedServer news = FeedServer.start(new FeedServer.Settings(3, 0, null, 0, true), 11);
+            env.put("REFLEX_NEWS_FEED_URL", news.url());
             JobFile job = parse(file, env);
             AtomicBoolean stopFeed = new AtomicBoolean();
             AtomicLong produced = new AtomicLong();
+            FeedGenerator.Options d = FeedGenerator.Options.defaults(System.currentTimeMillis());
+            // Trades only: the news comes over the WebSocket feed.
             FeedGenerator feed =
-                    new FeedGenerator(FeedGenerator.Options.defaults(System.currentTimeMillis()));
+                    new FeedGenerator(
+                            new FeedGenerator.Options(
+                                    d.symbols(),
+                                    d.seed(),
+                                    d.startMillis(),
+                                    d.stepMillis(),
+                                    0,
+                                    d.alarmingProbability(),
+                                    d.jumpProbability(),
+                                    d.spikeProbability()));
             Thread feeder =
                     new Thread(
                             () -> {
@@ -141,11 +155,11 @@ public final class ReflexCli {
             feeder.setDaemon(true);
             feeder.start();
             OUT.println(
-                    "feed: "
+                    "feed: trades on Kafka "
                             + FeedGenerator.TRADES_TOPIC
-                            + " and "
-                            + FeedGenerator.NEWS_TOPIC
-                            + " at 50 events/s");
+                            + " at 50 events/s; news over WebSocket at "
+                            + news.url()
+                            + ", 3/s");
             Path state = Files.createTempDirectory("reflex-demo-");
             LocalRunner runner = new LocalRunner(job, state, OUT);
             onCtrlC(runner);
@@ -157,6 +171,7 @@ public final class ReflexCli {
                 if (stub != null) {
                     stub.close();
                 }
+                news.close();
             }
         }
     }

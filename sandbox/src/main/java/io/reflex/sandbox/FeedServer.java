@@ -47,12 +47,17 @@ public final class FeedServer implements AutoCloseable {
      * @param requiredToken handshakes without {@code Authorization: Bearer TOKEN} get 401; null for
      *     none
      * @param malformedEvery every n-th message is not JSON; 0 never
+     * @param newsOnly stream headlines only, no trades
      */
     public record Settings(
-            int messagesPerSecond, long dropEveryMillis, String requiredToken, int malformedEvery) {
+            int messagesPerSecond,
+            long dropEveryMillis,
+            String requiredToken,
+            int malformedEvery,
+            boolean newsOnly) {
 
         public static Settings defaults() {
-            return new Settings(0, 0, null, 0);
+            return new Settings(0, 0, null, 0, false);
         }
     }
 
@@ -70,15 +75,18 @@ public final class FeedServer implements AutoCloseable {
 
     private FeedServer(int port, Settings settings, long seed) {
         this.settings = settings;
-        FeedGenerator.Options d = FeedGenerator.Options.defaults(1_700_000_000_000L);
+        // Event time starts now and advances at the paced rate, so a live feed looks live.
+        FeedGenerator.Options d = FeedGenerator.Options.defaults(System.currentTimeMillis());
         this.generator =
                 new FeedGenerator(
                         new FeedGenerator.Options(
                                 d.symbols(),
                                 seed,
                                 d.startMillis(),
-                                d.stepMillis(),
-                                0.3,
+                                settings.messagesPerSecond() > 0
+                                        ? 1000L / settings.messagesPerSecond()
+                                        : d.stepMillis(),
+                                settings.newsOnly() ? 1.0 : 0.3,
                                 d.alarmingProbability(),
                                 d.jumpProbability(),
                                 d.spikeProbability()));

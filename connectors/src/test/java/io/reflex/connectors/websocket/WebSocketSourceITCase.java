@@ -68,7 +68,8 @@ class WebSocketSourceITCase {
 
     @Test
     void withResumeEverySequenceArrivesOnceAcrossDroppedConnections() throws Exception {
-        try (FeedServer feed = FeedServer.start(new FeedServer.Settings(4_000, 600, null, 0), 3)) {
+        try (FeedServer feed =
+                FeedServer.start(new FeedServer.Settings(4_000, 600, null, 0, false), 3)) {
             List<Long> seqs =
                     collect(
                             WebSocketSource.<Long>builder()
@@ -96,7 +97,8 @@ class WebSocketSourceITCase {
 
     @Test
     void withoutResumeTheSourceReconnectsAndNeverRepeatsASequence() throws Exception {
-        try (FeedServer feed = FeedServer.start(new FeedServer.Settings(4_000, 500, null, 0), 4)) {
+        try (FeedServer feed =
+                FeedServer.start(new FeedServer.Settings(4_000, 500, null, 0, false), 4)) {
             List<Long> seqs =
                     collect(
                             WebSocketSource.<Long>builder()
@@ -154,7 +156,8 @@ class WebSocketSourceITCase {
 
     @Test
     void aRefusedHandshakeIsRetriedWithBackoffThenFailsWithAClearError() throws Exception {
-        try (FeedServer feed = FeedServer.start(new FeedServer.Settings(0, 0, "secret", 0), 6)) {
+        try (FeedServer feed =
+                FeedServer.start(new FeedServer.Settings(0, 0, "secret", 0, false), 6)) {
             Throwable failure =
                     catchThrowable(
                             () ->

@@ -17,6 +17,7 @@ import java.util.Map;
  * @param parallelism the default parallelism, or 0 to leave it to the cluster
  * @param checkpointInterval the checkpoint interval (exactly-once commits happen on checkpoints)
  * @param sources the Kafka sources
+ * @param webSocketSources the WebSocket sources
  * @param detector the detection rules and their settings
  * @param llm the LLM endpoint, limits and prompts
  * @param llmOperator {@code agent} (the keyed agent operator) or {@code stateless} (the async
@@ -30,6 +31,7 @@ public record JobFile(
         int parallelism,
         Duration checkpointInterval,
         List<KafkaSourceSpec> sources,
+        List<WebSocketSourceSpec> webSocketSources,
         DetectorOptions detector,
         LlmOptions llm,
         String llmOperator,
@@ -74,6 +76,41 @@ public record JobFile(
             Duration maxOutOfOrderness,
             Duration idleTimeout)
             implements Serializable {}
+
+    /**
+     * One WebSocket source: its endpoints, connection settings, and how to decode its messages.
+     * Header values (for example {@code Authorization: Bearer ${FEED_TOKEN}}) are never logged.
+     */
+    public record WebSocketSourceSpec(
+            String name,
+            List<String> urls,
+            Map<String, String> headers,
+            List<String> subprotocols,
+            String subscribeMessage,
+            String resumeUrl,
+            String sequencePointer,
+            String trustStore,
+            String trustStorePassword,
+            Duration pingInterval,
+            Duration idleTimeout,
+            Duration initialBackoff,
+            Duration maxBackoff,
+            Duration stableAfter,
+            int maxAttempts,
+            boolean failWhenExhausted,
+            String keyPointer,
+            String eventTimePointer,
+            String idPointer,
+            int maxRecordBytes,
+            Duration maxOutOfOrderness,
+            Duration watermarkIdleTimeout)
+            implements Serializable {
+
+        @Override
+        public String toString() {
+            return "WebSocketSourceSpec[" + name + ", urls=" + urls + "]";
+        }
+    }
 
     /**
      * The sinks.

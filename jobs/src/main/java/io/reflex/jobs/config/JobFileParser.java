@@ -87,9 +87,11 @@ public final class JobFileParser {
             job.problem("checkpoint-interval", "must be at least 100ms");
         }
 
-        List<JobFile.KafkaSourceSpec> sources = sources(top, jobName);
+        List<JobFile.WebSocketSourceSpec> webSockets = new ArrayList<>();
+        List<JobFile.KafkaSourceSpec> sources = sources(top, jobName, webSockets);
         Set<String> sourceNames = new HashSet<>();
         sources.forEach(s -> sourceNames.add(s.name()));
+        webSockets.forEach(s -> sourceNames.add(s.name()));
         DetectorOptions detector = detector(top, sourceNames);
         Section llmSection = top.section("llm", true);
         LlmOptions llm = llm(llmSection);
@@ -110,6 +112,7 @@ public final class JobFileParser {
                 parallelism,
                 checkpointInterval,
                 sources,
+                webSockets,
                 detector,
                 llm,
                 llmOperator,
@@ -118,10 +121,19 @@ public final class JobFileParser {
                 sinks);
     }
 
-    private List<JobFile.KafkaSourceSpec> sources(Section top, String jobName) {
+    private List<JobFile.KafkaSourceSpec> sources(
+            Section top, String jobName, List<JobFile.WebSocketSourceSpec> webSockets) {
         List<JobFile.KafkaSourceSpec> out = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (Section s : top.sections("sources", true)) {
+            if ("websocket".equals(s.string("type", "kafka"))) {
+                JobFile.WebSocketSourceSpec ws = webSocket(s);
+                if (ws.name() != null && !names.add(ws.name())) {
+                    s.problem("name", "duplicate source name '" + ws.name() + "'");
+                }
+                webSockets.add(ws);
+                continue;
+            }
             s.onlyKeys(
                     Set.of(
                             "name",
@@ -144,7 +156,8 @@ public final class JobFileParser {
             }
             String type = s.string("type", "kafka");
             if (!"kafka".equals(type)) {
-                s.problem("type", "unknown source type '" + type + "' (supported: kafka)");
+                s.problem(
+                        "type", "unknown source type '" + type + "' (supported: kafka, websocket)");
             }
             String bootstrap = s.requiredString("bootstrap-servers");
             List<String> topics = s.strings("topics");
@@ -185,6 +198,84 @@ public final class JobFileParser {
                             s.duration("idle-timeout", Duration.ofSeconds(30))));
         }
         return out;
+    }
+
+    private static JobFile.WebSocketSourceSpec webSocket(Section s) {
+        s.onlyKeys(
+                Set.of(
+                        "name",
+                        "type",
+                        "urls",
+                        "headers",
+                        "subprotocols",
+                        "subscribe-message",
+                        "resume-url",
+                        "sequence",
+                        "truststore",
+                        "truststore-password",
+                        "ping-interval",
+                        "idle-timeout",
+                        "reconnect",
+                        "key",
+                        "event-time",
+                        "event-id",
+                        "max-record-bytes",
+                        "max-out-of-orderness",
+                        "watermark-idle-timeout"));
+        List<String> urls = s.strings("urls");
+        if (urls.isEmpty()) {
+            s.problem("urls", "at least one ws:// or wss:// URL is required");
+        }
+        for (String u : urls) {
+            if (!u.startsWith("ws://") && !u.startsWith("wss://")) {
+                s.problem("urls", "expected a ws:// or wss:// URL, was '" + u + "'");
+            }
+        }
+        String sequence = pointer(s, "sequence", false);
+        String resume = s.string("resume-url", null);
+        if (resume != null && sequence == null) {
+            s.problem("resume-url", "needs sequence, the JSON pointer to each message's number");
+        }
+        Section reconnect = s.section("reconnect", false);
+        reconnect.onlyKeys(
+                Set.of(
+                        "initial-backoff",
+                        "max-backoff",
+                        "stable-after",
+                        "max-attempts",
+                        "give-up"));
+        String giveUp = reconnect.string("give-up", "fail");
+        if (!Set.of("fail", "keep-trying").contains(giveUp)) {
+            reconnect.problem("give-up", "expected fail or keep-trying, was '" + giveUp + "'");
+        }
+        return new JobFile.WebSocketSourceSpec(
+                s.requiredString("name"),
+                urls,
+                s.stringMap("headers"),
+                s.strings("subprotocols"),
+                s.string("subscribe-message", null),
+                resume,
+                sequence,
+                s.string("truststore", null),
+                s.string("truststore-password", null),
+                s.duration("ping-interval", Duration.ofSeconds(20)),
+                s.duration("idle-timeout", Duration.ofSeconds(60)),
+                reconnect.duration("initial-backoff", Duration.ofMillis(200)),
+                reconnect.duration("max-backoff", Duration.ofSeconds(30)),
+                reconnect.duration("stable-after", Duration.ofSeconds(30)),
+                (int) reconnect.number("max-attempts", 0, 0, 1_000_000),
+                "fail".equals(giveUp),
+                pointer(s, "key", true),
+                pointer(s, "event-time", false),
+                pointer(s, "event-id", false),
+                (int)
+                        s.number(
+                                "max-record-bytes",
+                                DecoderOptions.DEFAULT_MAX_RECORD_BYTES,
+                                1,
+                                16 * 1024 * 1024),
+                s.duration("max-out-of-orderness", Duration.ofSeconds(5)),
+                s.duration("watermark-idle-timeout", Duration.ofSeconds(30)));
     }
 
     private static String pointer(Section s, String key, boolean required) {

@@ -1,6 +1,7 @@
 package io.reflex.jobs.kafka;
 
 import io.reflex.jobs.config.JobFile;
+import io.reflex.jobs.websocket.WebSocketConnectors;
 import io.reflex.operators.decode.Decoded;
 import io.reflex.operators.decode.DecoderOptions;
 import io.reflex.operators.decode.EventDecoder;
@@ -30,9 +31,15 @@ public final class KafkaConnectors {
     public static final String ACTIONS_SINK_UID = "sink-actions";
     public static final String DEAD_LETTER_SINK_UID = "sink-dead-letters";
 
-    /** All sources of the job file, decoded, with per-partition watermarks, as one stream. */
+    /**
+     * All sources of the job file (Kafka and WebSocket), decoded, with watermarks, as one stream.
+     */
     public static DataStream<Decoded> sources(StreamExecutionEnvironment env, JobFile job) {
         DataStream<Decoded> all = null;
+        for (JobFile.WebSocketSourceSpec spec : job.webSocketSources()) {
+            DataStream<Decoded> one = WebSocketConnectors.stream(env, spec);
+            all = all == null ? one : all.union(one);
+        }
         for (JobFile.KafkaSourceSpec spec : job.sources()) {
             DataStream<Decoded> one =
                     env.fromSource(source(spec), watermarks(spec), "Kafka: " + spec.name())

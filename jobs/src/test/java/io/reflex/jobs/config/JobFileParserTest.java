@@ -43,7 +43,12 @@ class JobFileParserTest {
         assertThat(job.name()).isEqualTo("market-watch");
         assertThat(job.sources())
                 .extracting(JobFile.KafkaSourceSpec::name)
-                .containsExactly("trades", "news");
+                .containsExactly("trades");
+        JobFile.WebSocketSourceSpec news = job.webSocketSources().get(0);
+        assertThat(news.name()).isEqualTo("news");
+        assertThat(news.urls()).containsExactly("ws://127.0.0.1:8765/feed");
+        assertThat(news.resumeUrl()).isEqualTo("ws://127.0.0.1:8765/feed?since={lastSeq}");
+        assertThat(news.sequencePointer()).isEqualTo("/seq");
         assertThat(job.sources().get(0).bootstrapServers()).isEqualTo("127.0.0.1:1234");
         assertThat(job.detector().rules())
                 .extracting(r -> r.type())
@@ -157,5 +162,21 @@ class JobFileParserTest {
                         "llm: required",
                         "actions: at least one entry is required",
                         "sinks: required");
+    }
+
+    @Test
+    void webSocketSourcesAreValidated() {
+        String yaml =
+                MINIMAL.replace(
+                        "sources:\n",
+                        "sources:\n"
+                                + "  - {name: w, type: websocket, urls: ['http://x'], key: /k,"
+                                + " resume-url: 'ws://x?since={lastSeq}', reconnect: {give-up: sulk}}\n");
+        assertThat(problems(yaml))
+                .containsExactlyInAnyOrder(
+                        "sources[0].urls: expected a ws:// or wss:// URL, was 'http://x'",
+                        "sources[0].resume-url: needs sequence, the JSON pointer to each message's"
+                                + " number",
+                        "sources[0].reconnect.give-up: expected fail or keep-trying, was 'sulk'");
     }
 }
