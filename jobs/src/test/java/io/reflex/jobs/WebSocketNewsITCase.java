@@ -1,0 +1,122 @@
+package io.reflex.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.reflex.jobs.config.JobFile;
+import io.reflex.jobs.config.JobFileParser;
+import io.reflex.jobs.kafka.KafkaConnectors;
+import io.reflex.operators.model.Json;
+import io.reflex.sandbox.EmbeddedKafka;
+import io.reflex.sandbox.FeedServer;
+import io.reflex.sandbox.StubLlmServer;
+import io.reflex.sandbox.TopicReader;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Tests for the job reading news from a WebSocket feed: triggers become committed actions, and
+ * malformed messages go to the dead-letter topic with the feed URL and sequence.
+ */
+class WebSocketNewsITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    @Test
+    void newsFromTheFeedBecomesActionsAndMalformedMessagesAreDeadLettered() throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.shared();
+        String s = UUID.randomUUID().toString().substring(0, 8);
+        String actions = "actions-ws-" + s;
+        String dlq = "dlq-ws-" + s;
+        kafka.createTopics(2, "unused-" + s, actions, dlq);
+        try (FeedServer feed =
+                        FeedServer.start(new FeedServer.Settings(100, 0, null, 10, true), 9);
+                StubLlmServer stub = StubLlmServer.start()) {
+            String yaml =
+                    String.join(
+                            "\n",
+                            "job: {name: ws-" + s + ", checkpoint-interval: 300ms}",
+                            "sources:",
+                            "  - name: news",
+                            "    type: websocket",
+                            "    urls: ['" + feed.url() + "']",
+                            "    sequence: /seq",
+                            "    resume-url: '" + feed.url() + "?since={lastSeq}'",
+                            "    key: /symbol",
+                            "    event-time: /ts",
+                            "    event-id: /id",
+                            "rules:",
+                            "  - {id: alarming-news, type: match, field: /headline,"
+                                    + " pattern: '(?i)fraud|halts|investigation|recall|bankruptcy',"
+                                    + " cooldown: 2s}",
+                            "llm: {base-url: '" + stub.baseUrl() + "', model: stub-model}",
+                            "actions:",
+                            "  - type: alert",
+                            "sinks: {bootstrap-servers: '"
+                                    + kafka.bootstrapServers()
+                                    + "',"
+                                    + " actions-topic: "
+                                    + actions
+                                    + ", dead-letter-topic: "
+                                    + dlq
+                                    + "}",
+                            "");
+            JobFile job = new JobFileParser(Map.of()).parse("ws.yaml", yaml);
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.getExecutionEnvironment(
+                            ReflexJob.configuration(job));
+            env.setParallelism(2);
+            ReflexJob.defineWorkflow(
+                    env,
+                    job,
+                    KafkaConnectors.sources(env, job),
+                    KafkaConnectors.actionsSink(job.name(), job.sinks()),
+                    KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+            JobClient client = env.executeAsync(job.name());
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<ConsumerRecord<byte[], byte[]>> dead = List.of();
+            List<ConsumerRecord<byte[], byte[]>> acted = List.of();
+            while (dead.size() < 5 || acted.size() < 3) {
+                assertThat(System.nanoTime())
+                        .as("actions and dead letters committed")
+                        .isLessThan(deadline);
+                LockSupport.parkNanos(200_000_000L); // poll the topics
+                dead = TopicReader.readAll(kafka.bootstrapServers(), dlq, Duration.ofSeconds(10));
+                acted =
+                        TopicReader.readAll(
+                                kafka.bootstrapServers(), actions, Duration.ofSeconds(10));
+            }
+            client.cancel().get();
+
+            for (ConsumerRecord<byte[], byte[]> r : dead) {
+                JsonNode d = Json.MAPPER.readTree(r.value());
+                assertThat(d.get("stage").asText()).isEqualTo("decode");
+                assertThat(d.get("reason").asText()).startsWith("not JSON");
+                assertThat(d.get("source").asText()).isEqualTo(feed.url());
+                assertThat(d.get("offset").asLong())
+                        .as("no sequence in a malformed message")
+                        .isEqualTo(-1);
+            }
+            for (ConsumerRecord<byte[], byte[]> r : acted) {
+                JsonNode a = Json.MAPPER.readTree(r.value());
+                assertThat(a.at("/trigger/rule").asText()).isEqualTo("alarming-news");
+            }
+        }
+    }
+}
