@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import javax.net.ssl.SSLContext;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
@@ -22,6 +23,7 @@ import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
+import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
 import org.java_websocket.server.WebSocketServer;
 
 /**
@@ -72,6 +74,7 @@ public final class FeedServer implements AutoCloseable {
     private final AtomicLong head = new AtomicLong();
     private final AtomicLong stalledNanos = new AtomicLong();
     private final ScheduledExecutorService dropper;
+    private volatile boolean secure;
 
     private FeedServer(int port, Settings settings, long seed) {
         this.settings = settings;
@@ -103,11 +106,22 @@ public final class FeedServer implements AutoCloseable {
 
     /** Starts a server on a free loopback port and waits until it accepts connections. */
     public static FeedServer start(Settings settings, long seed) throws Exception {
+        return start(settings, seed, null);
+    }
+
+    /**
+     * Starts a {@code wss://} server with the key in {@code ssl} (null for plain {@code ws://}).
+     */
+    public static FeedServer start(Settings settings, long seed, SSLContext ssl) throws Exception {
         int port;
         try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
         FeedServer feed = new FeedServer(port, settings, seed);
+        if (ssl != null) {
+            feed.server.setWebSocketFactory(new DefaultSSLWebSocketServerFactory(ssl));
+            feed.secure = true;
+        }
         feed.server.start();
         feed.server.started.await(10, TimeUnit.SECONDS);
         if (settings.dropEveryMillis() > 0) {
@@ -122,7 +136,7 @@ public final class FeedServer implements AutoCloseable {
 
     /** The feed's URL, {@code ws://127.0.0.1:PORT/feed}. */
     public String url() {
-        return "ws://127.0.0.1:" + server.getPort() + "/feed";
+        return (secure ? "wss" : "ws") + "://127.0.0.1:" + server.getPort() + "/feed";
     }
 
     /** Connections accepted so far. */

@@ -6,10 +6,15 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.reflex.sandbox.FeedServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -21,6 +26,7 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Tests for {@link WebSocketSource} against the sandbox's {@link FeedServer} over real sockets. */
 class WebSocketSourceITCase {
@@ -192,5 +198,88 @@ class WebSocketSourceITCase {
                                     .build());
             assertThat(ok).hasSize(10);
         }
+    }
+
+    @Test
+    void wssWithASelfSignedCertificateWorksWithATruststore(@TempDir Path dir) throws Exception {
+        char[] password = "changeit".toCharArray();
+        Path keystore = dir.resolve("server.p12");
+        Path cert = dir.resolve("server.crt");
+        Path truststore = dir.resolve("trust.p12");
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "feed",
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-dname",
+                "CN=127.0.0.1",
+                "-ext",
+                "san=ip:127.0.0.1",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                keystore.toString(),
+                "-storepass",
+                "changeit");
+        keytool(
+                "-exportcert",
+                "-alias",
+                "feed",
+                "-keystore",
+                keystore.toString(),
+                "-storepass",
+                "changeit",
+                "-file",
+                cert.toString());
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "feed",
+                "-file",
+                cert.toString(),
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                truststore.toString(),
+                "-storepass",
+                "changeit");
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keystore)) {
+            ks.load(in, password);
+        }
+        KeyManagerFactory kmf =
+                KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, password);
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(kmf.getKeyManagers(), null, null);
+
+        try (FeedServer feed = FeedServer.start(FeedServer.Settings.defaults(), 8, ssl)) {
+            assertThat(feed.url()).startsWith("wss://");
+            List<Long> seqs =
+                    collect(
+                            WebSocketSource.<Long>builder()
+                                    .url(feed.url())
+                                    .trustStore(truststore.toString(), "changeit")
+                                    .sequencePointer("/seq")
+                                    .maxMessages(100)
+                                    .deserializer(new Sequences())
+                                    .build());
+            assertThat(seqs).hasSize(100);
+        }
+    }
+
+    private static void keytool(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as("keytool %s: %s", args[0], out).isZero();
     }
 }
