@@ -18,6 +18,12 @@ import javax.net.ssl.SSLContext;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -281,5 +287,88 @@ class WebSocketSourceITCase {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor()).as("keytool %s: %s", args[0], out).isZero();
+    }
+
+    /** Collects into a JVM-wide queue: the MiniCluster runs in this JVM. */
+    static final class QueueSink implements Sink<Long> {
+        static final java.util.Queue<Long> RECEIVED =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+        @Override
+        public SinkWriter<Long> createWriter(WriterInitContext context) {
+            return new SinkWriter<>() {
+                @Override
+                public void write(Long element, Context context) {
+                    RECEIVED.add(element);
+                }
+
+                @Override
+                public void flush(boolean endOfInput) {}
+
+                @Override
+                public void close() {}
+            };
+        }
+    }
+
+    @Test
+    void stopWithSavepointAndRestoreResumeFromTheCheckpointedSequence(@TempDir Path dir)
+            throws Exception {
+        QueueSink.RECEIVED.clear();
+        try (FeedServer feed =
+                FeedServer.start(new FeedServer.Settings(2_000, 0, null, 0, false), 12)) {
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(1);
+            env.enableCheckpointing(200);
+            env.fromSource(
+                            WebSocketSource.<Long>builder()
+                                    .url(feed.url())
+                                    .resumeUrl(feed.url() + "?since={lastSeq}")
+                                    .sequencePointer("/seq")
+                                    .deserializer(new Sequences())
+                                    .build(),
+                            WatermarkStrategy.noWatermarks(),
+                            "websocket")
+                    .uid("websocket")
+                    .sinkTo(new QueueSink())
+                    .uid("sink");
+            JobClient first = env.executeAsync("ws-before");
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (QueueSink.RECEIVED.size() < 1_000) {
+                assertThat(System.nanoTime()).isLessThan(deadline);
+                LockSupport.parkNanos(20_000_000L); // poll
+            }
+            String savepoint =
+                    first.stopWithSavepoint(
+                                    false, dir.toUri().toString(), SavepointFormatType.CANONICAL)
+                            .get();
+            int before = QueueSink.RECEIVED.size();
+
+            Configuration conf = new Configuration();
+            conf.setString("execution.state-recovery.path", savepoint);
+            StreamExecutionEnvironment env2 =
+                    StreamExecutionEnvironment.getExecutionEnvironment(conf);
+            env2.setParallelism(1);
+            env2.fromSource(
+                            WebSocketSource.<Long>builder()
+                                    .url(feed.url())
+                                    .resumeUrl(feed.url() + "?since={lastSeq}")
+                                    .sequencePointer("/seq")
+                                    .maxMessages(500)
+                                    .deserializer(new Sequences())
+                                    .build(),
+                            WatermarkStrategy.noWatermarks(),
+                            "websocket")
+                    .uid("websocket")
+                    .sinkTo(new QueueSink())
+                    .uid("sink");
+            env2.execute("ws-after");
+
+            List<Long> all = new ArrayList<>(QueueSink.RECEIVED);
+            assertThat(all).hasSize(before + 500);
+            for (int i = 0; i < all.size(); i++) {
+                assertThat(all.get(i)).as("position %d", i).isEqualTo(i + 1L);
+            }
+        }
     }
 }
