@@ -167,7 +167,7 @@ public final class FeedServer implements AutoCloseable {
     }
 
     /** Message {@code seq} (from 1): the same for every connection. */
-    String message(long seq) {
+    public String message(long seq) {
         synchronized (history) {
             while (history.size() < seq) {
                 long n = history.size() + 1;

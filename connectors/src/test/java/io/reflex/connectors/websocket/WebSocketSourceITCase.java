@@ -48,7 +48,7 @@ class WebSocketSourceITCase {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /** The message's sequence number, or -1 for a message that is not JSON. */
-    static final class Sequences implements WebSocketDeserializer<Long> {
+    public static final class Sequences implements WebSocketDeserializer<Long> {
         @Override
         public void deserialize(WebSocketMessage message, Collector<Long> out) {
             try {
