@@ -1,9 +1,9 @@
 package io.reflex.jobs.kafka;
 
+import io.reflex.jobs.SourceDecoding;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.websocket.WebSocketConnectors;
 import io.reflex.operators.decode.Decoded;
-import io.reflex.operators.decode.DecoderOptions;
 import io.reflex.operators.decode.EventDecoder;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.DeadLetter;
@@ -52,12 +52,11 @@ public final class KafkaConnectors {
     /** The Kafka source for one spec. */
     public static KafkaSource<Decoded> source(JobFile.KafkaSourceSpec spec) {
         EventDecoder decoder =
-                new EventDecoder(
-                        new DecoderOptions(
-                                spec.keyPointer(),
-                                spec.eventTimePointer(),
-                                spec.idPointer(),
-                                spec.maxRecordBytes()));
+                SourceDecoding.decoder(
+                        spec.keyPointer(),
+                        spec.eventTimePointer(),
+                        spec.idPointer(),
+                        spec.maxRecordBytes());
         KafkaSourceBuilder<Decoded> b =
                 KafkaSource.<Decoded>builder()
                         .setBootstrapServers(spec.bootstrapServers())
@@ -86,9 +85,7 @@ public final class KafkaConnectors {
 
     /** Event time from the decoded payload, bounded out-of-orderness and idleness. */
     public static WatermarkStrategy<Decoded> watermarks(JobFile.KafkaSourceSpec spec) {
-        return WatermarkStrategy.<Decoded>forBoundedOutOfOrderness(spec.maxOutOfOrderness())
-                .withTimestampAssigner((d, ts) -> d.timestamp())
-                .withIdleness(spec.idleTimeout());
+        return SourceDecoding.watermarks(spec.maxOutOfOrderness(), spec.idleTimeout());
     }
 
     /** The actions sink. */

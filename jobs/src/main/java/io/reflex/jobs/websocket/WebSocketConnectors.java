@@ -2,9 +2,9 @@ package io.reflex.jobs.websocket;
 
 import io.reflex.connectors.websocket.WebSocketSource;
 import io.reflex.connectors.websocket.WebSocketSourceBuilder;
+import io.reflex.jobs.SourceDecoding;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.operators.decode.Decoded;
-import io.reflex.operators.decode.DecoderOptions;
 import io.reflex.operators.decode.EventDecoder;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -28,12 +28,11 @@ public final class WebSocketConnectors {
 
     public static WebSocketSource<Decoded> source(JobFile.WebSocketSourceSpec spec) {
         EventDecoder decoder =
-                new EventDecoder(
-                        new DecoderOptions(
-                                spec.keyPointer(),
-                                spec.eventTimePointer(),
-                                spec.idPointer(),
-                                spec.maxRecordBytes()));
+                SourceDecoding.decoder(
+                        spec.keyPointer(),
+                        spec.eventTimePointer(),
+                        spec.idPointer(),
+                        spec.maxRecordBytes());
         WebSocketSourceBuilder<Decoded> b =
                 WebSocketSource.<Decoded>builder()
                         .urls(spec.urls())
@@ -54,8 +53,6 @@ public final class WebSocketConnectors {
     }
 
     private static WatermarkStrategy<Decoded> watermarks(JobFile.WebSocketSourceSpec spec) {
-        return WatermarkStrategy.<Decoded>forBoundedOutOfOrderness(spec.maxOutOfOrderness())
-                .withTimestampAssigner((d, ts) -> d.timestamp())
-                .withIdleness(spec.watermarkIdleTimeout());
+        return SourceDecoding.watermarks(spec.maxOutOfOrderness(), spec.watermarkIdleTimeout());
     }
 }

@@ -1,0 +1,17 @@
+package io.reflex.jobs;
+
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+/** The MiniCluster every ITCase of this module runs on: one TaskManager with two slots. */
+final class MiniClusters {
+    private MiniClusters() {}
+
+    static MiniClusterExtension twoSlots() {
+        return new MiniClusterExtension(
+                new MiniClusterResourceConfiguration.Builder()
+                        .setNumberTaskManagers(1)
+                        .setNumberSlotsPerTaskManager(2)
+                        .build());
+    }
+}
