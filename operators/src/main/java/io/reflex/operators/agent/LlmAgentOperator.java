@@ -246,7 +246,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         oldest,
                         "backlog of "
                                 + agent.maxBacklog()
-                                + " triggers for this key is full; dropped the oldest");
+                                + " triggers for this key is full; the oldest is dead-lettered");
                 release(oldest.eventTime());
             }
             keyState.update(s);
