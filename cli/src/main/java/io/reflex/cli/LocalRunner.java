@@ -151,7 +151,7 @@ final class LocalRunner {
     private static String statusLine(
             long started, JobStatus status, LongSupplier feedEvents, ActionTail tail) {
         long secs = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
-        String produced = feedEvents == null ? "" : " produced=" + feedEvents.getAsLong();
+        String produced = feedEvents == null ? "" : " feed_produced=" + feedEvents.getAsLong();
         return String.format(
                 "status  t=%ds job=%s%s events=%d triggers=%d llm_in_flight=%d"
                         + " llm_calls=%d retries=%d actions_committed=%d no_action=%d"
