@@ -53,6 +53,8 @@ public final class StubLlmServer implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
+    private final AtomicLong firstArrivalNanos = new AtomicLong();
+    private final AtomicLong lastFinishNanos = new AtomicLong();
     private final Random faults;
     private volatile Settings settings;
 
@@ -247,8 +249,16 @@ public final class StubLlmServer implements AutoCloseable {
         return s;
     }
 
+    /** Seconds from the first request's arrival to the last answer, for throughput figures. */
+    public double activeSeconds() {
+        long first = firstArrivalNanos.get();
+        return first == 0 ? 0 : (lastFinishNanos.get() - first) / 1e9;
+    }
+
     /** Zeroes the counters. */
     public void resetStats() {
+        firstArrivalNanos.set(0);
+        lastFinishNanos.set(0);
         requests.set(0);
         counts.values().forEach(c -> c.set(0));
         maxInFlight.set(inFlight.get());
@@ -261,6 +271,7 @@ public final class StubLlmServer implements AutoCloseable {
     }
 
     private void handleCompletion(HttpExchange ex) throws IOException {
+        firstArrivalNanos.compareAndSet(0, System.nanoTime());
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
         requests.incrementAndGet();
@@ -355,6 +366,7 @@ public final class StubLlmServer implements AutoCloseable {
                     MAPPER.writeValueAsBytes(completion(request, body, content, seed)),
                     Map.of());
         } finally {
+            lastFinishNanos.accumulateAndGet(System.nanoTime(), Math::max);
             inFlight.decrementAndGet();
         }
     }

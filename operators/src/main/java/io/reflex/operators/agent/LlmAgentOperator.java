@@ -294,7 +294,9 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             p.repaired = false;
         }
         long now = now();
-        long wait = limiter.acquire(now, TokenCounter.count(conversation));
+        // Count prompt tokens only when a tokens-per-minute limit needs them.
+        long promptTokens = agent.tokensPerMinute() > 0 ? TokenCounter.count(conversation) : 0;
+        long wait = limiter.acquire(now, promptTokens);
         if (wait > 0) {
             metrics.rateLimitWaits.inc();
             wake(key, now + wait);

@@ -58,15 +58,25 @@ public final class PromptBuilder implements Serializable {
             contexts.add(parse(t.context()));
         }
         String system = system();
-        int budget = options.maxPromptTokens() - TokenCounter.count(system);
+        int budget = options.maxPromptTokens() - systemTokens(system);
         String user = user(triggers, contexts, memory);
-        while (TokenCounter.count(user) > budget && shrink(contexts)) {
+        while (!TokenCounter.fits(user, budget) && shrink(contexts)) {
             user = user(triggers, contexts, memory);
         }
-        if (TokenCounter.count(user) > budget && memory != null) {
+        if (!TokenCounter.fits(user, budget) && memory != null) {
             user = user(triggers, contexts, null);
         }
         return List.of(ChatMessage.system(system), ChatMessage.user(user));
+    }
+
+    private transient int systemTokens = -1;
+
+    /** The system prompt never changes: count it once. */
+    private int systemTokens(String system) {
+        if (systemTokens < 0) {
+            systemTokens = TokenCounter.count(system);
+        }
+        return systemTokens;
     }
 
     private String user(List<Trigger> triggers, List<ObjectNode> contexts, String memory) {

@@ -18,6 +18,23 @@ public final class TokenCounter {
 
     private TokenCounter() {}
 
+    /**
+     * Whether {@code text} has at most {@code budget} tokens. A token covers at least one UTF-8
+     * byte, so text of at most {@code budget} bytes fits without running the tokenizer.
+     */
+    public static boolean fits(String text, int budget) {
+        return utf8Length(text) <= budget || count(text) <= budget;
+    }
+
+    private static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+        }
+        return n;
+    }
+
     public static int count(String text) {
         return text == null ? 0 : ENCODING.countTokens(text);
     }
