@@ -36,9 +36,10 @@ import org.apache.flink.util.OutputTag;
 /**
  * LLM calls per second against the Little's-law bound C/L, for Reflex's keyed agent and, in the
  * same run and at the same capacity, Flink's {@code AsyncWaitOperator} with Reflex's plain async
- * function, and a synchronous map that calls the LLM. Triggers are on distinct keys, so the agent
- * has nothing to coalesce. Throughput is measured at the stub: calls answered over the time from
- * the first arrival to the last answer.
+ * function, and a synchronous map that calls the LLM. Every variant sits behind the same {@code
+ * keyBy}, as in the job. Triggers are on distinct keys, so the agent has nothing to coalesce.
+ * Throughput is measured at the stub: calls answered over the time from the first arrival to the
+ * last answer.
  */
 public final class LlmConcurrencyBench {
     private static final String JOB = "bench";
@@ -160,7 +161,7 @@ public final class LlmConcurrencyBench {
                 break;
             case "async-wait-operator":
                 AsyncDataStream.unorderedWait(
-                                in,
+                                in.keyBy(Trigger::key),
                                 new LlmAsyncFunction(JOB, llm, catalogue),
                                 60,
                                 TimeUnit.SECONDS,
@@ -168,7 +169,9 @@ public final class LlmConcurrencyBench {
                         .sinkTo(new DiscardingSink<LlmOutcome>());
                 break;
             default:
-                in.map(new SyncCall(llm, catalogue)).sinkTo(new DiscardingSink<>());
+                in.keyBy(Trigger::key)
+                        .map(new SyncCall(llm, catalogue))
+                        .sinkTo(new DiscardingSink<>());
         }
         env.execute(variant);
     }
