@@ -195,6 +195,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         inputWatermark = Long.MIN_VALUE;
         emittedWatermark = Long.MIN_VALUE;
         metrics = new Metrics(getMetricGroup());
+        TokenCounter.count("warm up"); // loads the tokenizer's ranks now, not on a trigger
         reissueRestoredRequests();
     }
 
@@ -331,9 +332,15 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         client.complete(request)
                 .whenComplete(
                         (response, error) -> {
+                            // Parsing and schema validation need no state: do them here, on
+                            // the client's thread, and keep the task thread for the state.
+                            ActionValidator.Result checked =
+                                    error == null && !response.callsTools()
+                                            ? validator.validate(response.content())
+                                            : null;
                             try {
                                 mailbox.execute(
-                                        () -> onAnswer(key, call, response, error),
+                                        () -> onAnswer(key, call, response, checked, error),
                                         "reflex-llm-answer");
                             } catch (RejectedExecutionException closing) {
                                 // the task is shutting down; the request stays pending in state
@@ -341,7 +348,12 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         });
     }
 
-    private void onAnswer(Object key, long call, LlmResponse response, Throwable error)
+    private void onAnswer(
+            Object key,
+            long call,
+            LlmResponse response,
+            ActionValidator.Result result,
+            Throwable error)
             throws Exception {
         Long expected = inFlight.get(key);
         if (expected == null || expected != call) {
@@ -385,7 +397,6 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             fail(key, s, "the model kept calling tools after " + p.toolRounds + " round(s)");
             return;
         }
-        ActionValidator.Result result = validator.validate(response.content());
         if (!result.valid()) {
             metrics.invalidAnswers.inc();
             if (agent.repairInvalid() && !p.repaired) {
