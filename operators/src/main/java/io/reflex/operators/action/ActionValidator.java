@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
 
 /**
  * Validates an LLM answer locally against the catalogue's response schema, and checks once more
- * that every action type is in the catalogue. Not serializable: build it in {@code open()}.
+ * that every action type is in the catalogue. Thread-safe once built. Not serializable: build it in
+ * {@code open()}.
  */
 public final class ActionValidator {
 
@@ -40,6 +41,9 @@ public final class ActionValidator {
         this.schema =
                 JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
                         .getSchema(catalogue.responseSchema(withMemory, memoryMaxChars));
+        // The schema builds its validators lazily, and that is not thread-safe: build them now,
+        // so that answers can be validated concurrently on the HTTP client's threads.
+        this.schema.initializeValidators();
     }
 
     /** A validator for answers without memory. */

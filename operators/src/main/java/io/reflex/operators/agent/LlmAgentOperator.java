@@ -334,13 +334,18 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         (response, error) -> {
                             // Parsing and schema validation need no state: do them here, on
                             // the client's thread, and keep the task thread for the state.
-                            ActionValidator.Result checked =
-                                    error == null && !response.callsTools()
-                                            ? validator.validate(response.content())
-                                            : null;
+                            ActionValidator.Result checked = null;
+                            try {
+                                if (error == null && !response.callsTools()) {
+                                    checked = validator.validate(response.content());
+                                }
+                            } catch (RuntimeException e) {
+                                checked = null; // validated again on the task thread
+                            }
+                            ActionValidator.Result result = checked;
                             try {
                                 mailbox.execute(
-                                        () -> onAnswer(key, call, response, checked, error),
+                                        () -> onAnswer(key, call, response, result, error),
                                         "reflex-llm-answer");
                             } catch (RejectedExecutionException closing) {
                                 // the task is shutting down; the request stays pending in state
@@ -396,6 +401,9 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             }
             fail(key, s, "the model kept calling tools after " + p.toolRounds + " round(s)");
             return;
+        }
+        if (result == null) {
+            result = validator.validate(response.content());
         }
         if (!result.valid()) {
             metrics.invalidAnswers.inc();
