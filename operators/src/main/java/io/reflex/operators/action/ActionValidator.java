@@ -51,8 +51,12 @@ public final class ActionValidator {
         this(catalogue, false, 0);
     }
 
-    /** Validates the answer's content. */
-    public Result validate(String content) {
+    /**
+     * Validates the answer's content. Synchronized: the schema library's validation is not safe to
+     * run concurrently (seen as wrong results when answers were validated on several HTTP client
+     * threads at once), and the stateless function validates on those threads.
+     */
+    public synchronized Result validate(String content) {
         if (content == null || content.isBlank()) {
             return new Result(List.of(), null, "empty answer");
         }

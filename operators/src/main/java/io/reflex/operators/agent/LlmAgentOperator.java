@@ -332,20 +332,9 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         client.complete(request)
                 .whenComplete(
                         (response, error) -> {
-                            // Parsing and schema validation need no state: do them here, on
-                            // the client's thread, and keep the task thread for the state.
-                            ActionValidator.Result checked = null;
-                            try {
-                                if (error == null && !response.callsTools()) {
-                                    checked = validator.validate(response.content());
-                                }
-                            } catch (RuntimeException e) {
-                                checked = null; // validated again on the task thread
-                            }
-                            ActionValidator.Result result = checked;
                             try {
                                 mailbox.execute(
-                                        () -> onAnswer(key, call, response, result, error),
+                                        () -> onAnswer(key, call, response, error),
                                         "reflex-llm-answer");
                             } catch (RejectedExecutionException closing) {
                                 // the task is shutting down; the request stays pending in state
@@ -353,12 +342,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         });
     }
 
-    private void onAnswer(
-            Object key,
-            long call,
-            LlmResponse response,
-            ActionValidator.Result result,
-            Throwable error)
+    private void onAnswer(Object key, long call, LlmResponse response, Throwable error)
             throws Exception {
         Long expected = inFlight.get(key);
         if (expected == null || expected != call) {
@@ -402,9 +386,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             fail(key, s, "the model kept calling tools after " + p.toolRounds + " round(s)");
             return;
         }
-        if (result == null) {
-            result = validator.validate(response.content());
-        }
+        ActionValidator.Result result = validator.validate(response.content());
         if (!result.valid()) {
             metrics.invalidAnswers.inc();
             if (agent.repairInvalid() && !p.repaired) {
