@@ -157,7 +157,9 @@ public final class LlmConcurrencyBench {
                                         catalogue,
                                         new OutputTag<>(
                                                 "dlq", TypeInformation.of(DeadLetter.class))))
-                        .sinkTo(new DiscardingSink<>());
+                        .uid("bench-agent")
+                        .sinkTo(new DiscardingSink<>())
+                        .uid("bench-agent-sink");
                 break;
             case "async-wait-operator":
                 AsyncDataStream.unorderedWait(
@@ -166,12 +168,16 @@ public final class LlmConcurrencyBench {
                                 60,
                                 TimeUnit.SECONDS,
                                 capacity)
-                        .sinkTo(new DiscardingSink<LlmOutcome>());
+                        .uid("bench-async")
+                        .sinkTo(new DiscardingSink<LlmOutcome>())
+                        .uid("bench-async-sink");
                 break;
             default:
                 in.keyBy(Trigger::key)
                         .map(new SyncCall(llm, catalogue))
-                        .sinkTo(new DiscardingSink<>());
+                        .uid("bench-sync")
+                        .sinkTo(new DiscardingSink<>())
+                        .uid("bench-sync-sink");
         }
         env.execute(variant);
     }
