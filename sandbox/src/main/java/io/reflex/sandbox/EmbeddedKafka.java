@@ -125,20 +125,6 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** Deletes the topics, if they exist. */
-    public void deleteTopics(String... topics) throws ExecutionException, InterruptedException {
-        try (Admin admin = Admin.create(clientProperties())) {
-            Set<String> existing = admin.listTopics().names().get();
-            List<String> present = new ArrayList<>();
-            for (String t : topics) {
-                if (existing.contains(t)) {
-                    present.add(t);
-                }
-            }
-            admin.deleteTopics(present).all().get();
-        }
-    }
-
     @Override
     public void close() throws Exception {
         cluster.close();

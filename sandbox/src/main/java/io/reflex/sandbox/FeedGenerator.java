@@ -151,16 +151,6 @@ public final class FeedGenerator {
     }
 
     /** Produces the next {@code count} records as fast as Kafka takes them. */
-    public void produce(String bootstrapServers, long count) {
-        try (Producer<byte[], byte[]> producer =
-                new KafkaProducer<>(producerProperties(bootstrapServers))) {
-            for (long i = 0; i < count; i++) {
-                send(producer, next());
-            }
-            producer.flush();
-        }
-    }
-
     /**
      * Produces one record per {@code stepMillis} of wall-clock time until {@code stop} says so,
      * counting them in {@code produced}.
