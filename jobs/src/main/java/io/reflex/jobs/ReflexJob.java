@@ -50,18 +50,31 @@ public final class ReflexJob {
 
     private ReflexJob() {}
 
-    /** Runs the job file given as the first argument (or after {@code --job-file}). */
+    /**
+     * Runs the job file given as the first argument (or after {@code --job-file}); {@code
+     * --parallelism N} overrides the file's {@code job.parallelism}.
+     */
     public static void main(String[] args) throws Exception {
         JobFile job = loadOrExit(jobFileArgument(args));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(configuration(job));
-        build(env, job);
+        build(env, job, parallelismArgument(args));
         env.execute("reflex: " + job.name());
     }
 
     /** Adds the job file's pipeline, with its real Kafka sources and sinks, to {@code env}. */
     public static void build(StreamExecutionEnvironment env, JobFile job) {
-        if (job.parallelism() > 0) {
+        build(env, job, 0);
+    }
+
+    /**
+     * As {@link #build(StreamExecutionEnvironment, JobFile)}, with {@code parallelism} (when
+     * positive) in place of the job file's.
+     */
+    public static void build(StreamExecutionEnvironment env, JobFile job, int parallelism) {
+        if (parallelism > 0) {
+            env.setParallelism(parallelism);
+        } else if (job.parallelism() > 0) {
             env.setParallelism(job.parallelism());
         }
         defineWorkflow(
@@ -143,6 +156,21 @@ public final class ReflexJob {
         System.err.println("usage: ReflexJob JOBFILE  (or --job-file JOBFILE)");
         System.exit(2);
         return null;
+    }
+
+    /** The value of {@code --parallelism}, or 0 when absent; exits 2 when it is not a number. */
+    static int parallelismArgument(String[] args) {
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals("--parallelism")) {
+                try {
+                    return Integer.parseInt(args[i + 1]);
+                } catch (NumberFormatException e) {
+                    System.err.println("--parallelism takes a number, not " + args[i + 1]);
+                    System.exit(2);
+                }
+            }
+        }
+        return 0;
     }
 
     /** Parses and validates the job file, or lists every problem and exits with code 2. */

@@ -191,6 +191,7 @@ public final class StubLlmServer implements AutoCloseable {
         StubLlmServer stub = new StubLlmServer(http, executor, settings, seed);
         http.createContext("/v1/chat/completions", stub::handleCompletion);
         http.createContext("/stats", stub::handleStats);
+        http.createContext("/admin/latency", stub::handleLatency);
         http.setExecutor(executor);
         http.start();
         return stub;
@@ -266,6 +267,24 @@ public final class StubLlmServer implements AutoCloseable {
 
     private void handleStats(HttpExchange ex) throws IOException {
         try (ex) {
+            send(ex, 200, MAPPER.writeValueAsBytes(stats()), Map.of());
+        }
+    }
+
+    /**
+     * {@code POST /admin/latency?ms=N}: answers arriving requests after {@code N} ms from now on,
+     * for tests that run this server in a JVM of its own.
+     */
+    private void handleLatency(HttpExchange ex) throws IOException {
+        try (ex) {
+            String query = ex.getRequestURI().getQuery();
+            if (!"POST".equals(ex.getRequestMethod())
+                    || query == null
+                    || !query.matches("ms=\\d+")) {
+                send(ex, 400, error("use POST /admin/latency?ms=N"), Map.of());
+                return;
+            }
+            setSettings(settings.withLatency(Long.parseLong(query.substring(3)), 0));
             send(ex, 200, MAPPER.writeValueAsBytes(stats()), Map.of());
         }
     }

@@ -1,0 +1,142 @@
+package io.reflex.sandbox;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker and controller) in its own JVM, for the
+ * tests on a standalone Flink cluster: its storage is formatted with {@code StorageTool}, then
+ * {@code kafka.Kafka} runs with a generated {@code server.properties} on free loopback ports.
+ */
+public final class KafkaBrokerProcess implements AutoCloseable {
+    private final ChildJvm jvm;
+    private final String bootstrap;
+
+    private KafkaBrokerProcess(ChildJvm jvm, String bootstrap) {
+        this.jvm = jvm;
+        this.bootstrap = bootstrap;
+    }
+
+    /** Formats {@code dir} and starts the broker; returns once it answers, or throws. */
+    public static KafkaBrokerProcess start(Path dir, Duration timeout) throws Exception {
+        int port = freePort();
+        int controller = freePort();
+        Files.createDirectories(dir);
+        Path props = dir.resolve("server.properties");
+        Files.writeString(
+                props,
+                String.join(
+                        "\n",
+                        "process.roles=broker,controller",
+                        "node.id=1",
+                        "controller.quorum.voters=1@127.0.0.1:" + controller,
+                        "listeners=PLAINTEXT://127.0.0.1:"
+                                + port
+                                + ",CONTROLLER://127.0.0.1:"
+                                + controller,
+                        "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                        "controller.listener.names=CONTROLLER",
+                        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                        "inter.broker.listener.name=PLAINTEXT",
+                        "log.dirs=" + dir.resolve("data").toAbsolutePath(),
+                        "num.partitions=2",
+                        "offsets.topic.replication.factor=1",
+                        "offsets.topic.num.partitions=4",
+                        "transaction.state.log.replication.factor=1",
+                        "transaction.state.log.min.isr=1",
+                        "transaction.state.log.num.partitions=4",
+                        "group.initial.rebalance.delay.ms=0",
+                        ""));
+        List<String> jvmArgs = List.of("-Xmx512m", "-Dlog4j2.level=WARN");
+        try (ChildJvm format =
+                ChildJvm.start(
+                        "kafka.tools.StorageTool",
+                        jvmArgs,
+                        List.of(
+                                "format",
+                                "-t",
+                                Uuid.randomUuid().toString(),
+                                "-c",
+                                props.toString()),
+                        dir.resolve("format.log"))) {
+            if (format.waitFor(60) != 0) {
+                throw new IOException("formatting Kafka's storage failed:\n" + format.output());
+            }
+        }
+        ChildJvm broker =
+                ChildJvm.start(
+                        "kafka.Kafka",
+                        jvmArgs,
+                        List.of(props.toString()),
+                        dir.resolve("broker.log"));
+        KafkaBrokerProcess kafka = new KafkaBrokerProcess(broker, "127.0.0.1:" + port);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try (Admin admin = kafka.admin()) {
+                admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
+                return kafka;
+            } catch (Exception e) {
+                if (!broker.isAlive() || System.nanoTime() > deadline) {
+                    String out = broker.output();
+                    broker.close();
+                    throw new IOException("Kafka broker did not start:\n" + out, e);
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            }
+        }
+    }
+
+    public String bootstrapServers() {
+        return bootstrap;
+    }
+
+    public long pid() {
+        return jvm.pid();
+    }
+
+    /** Creates topics with {@code partitions} partitions each. */
+    public void createTopics(int partitions, String... topics) throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(
+                            java.util.Arrays.stream(topics)
+                                    .map(t -> new NewTopic(t, partitions, (short) 1))
+                                    .toList())
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private Admin admin() {
+        Properties p = new Properties();
+        p.putAll(
+                Map.of(
+                        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000,
+                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000));
+        return Admin.create(p);
+    }
+
+    /** A free TCP port on the loopback interface, at the time of asking. */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        jvm.close();
+    }
+}

@@ -1,0 +1,286 @@
+package io.reflex.savepoints;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.reflex.jobs.ReflexJob;
+import io.reflex.operators.agent.AgentKeyState;
+import io.reflex.operators.agent.AgentMemory;
+import io.reflex.operators.agent.LlmAgentOperator;
+import io.reflex.operators.detect.Detector;
+import io.reflex.operators.detect.DetectorState;
+import io.reflex.operators.model.Json;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.runtime.checkpoint.Checkpoints;
+import org.apache.flink.runtime.checkpoint.OperatorState;
+import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.state.api.OperatorIdentifier;
+import org.apache.flink.state.api.SavepointReader;
+import org.apache.flink.state.api.functions.KeyedStateReaderFunction;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+
+/**
+ * Reads the per-key state of a Reflex savepoint (or retained checkpoint) with Flink's State
+ * Processor API and prints it as JSON lines, one per operator and key:
+ *
+ * <pre>
+ * {"operator":"detector","key":"ACME","state":{...rolling statistics, recent events...}}
+ * {"operator":"llm-agent","key":"ACME","pending":{...},"backlog":[...],"memory":{...}}
+ * </pre>
+ *
+ * <p>State written with a TTL is shown even when it has expired but was not yet cleaned up: the
+ * inspector uses the job's state names and types, not its TTL durations, so what it prints is what
+ * the savepoint holds.
+ */
+public final class SavepointInspector {
+    private SavepointInspector() {}
+
+    /** {@code PATH [--key K]}. */
+    public static void main(String[] args) throws Exception {
+        String path = null;
+        String key = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--key") && i + 1 < args.length) {
+                key = args[++i];
+            } else if (path == null && !args[i].startsWith("--")) {
+                path = args[i];
+            } else {
+                usage("unexpected argument " + args[i]);
+            }
+        }
+        if (path == null) {
+            usage("savepoint inspect needs the savepoint's path");
+        }
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        int lines = inspect(path, key, out);
+        System.err.println("reflex: " + lines + " state record(s) in " + path);
+    }
+
+    /** Prints every (or {@code key}'s) state record of the savepoint at {@code path}. */
+    public static int inspect(String path, String key, PrintStream out) throws Exception {
+        List<String> lines = read(path, key);
+        lines.forEach(out::println);
+        return lines.size();
+    }
+
+    /** The JSON lines of the savepoint at {@code path}, optionally only {@code key}'s. */
+    public static List<String> read(String path, String key) throws Exception {
+        Set<String> uids = operatorUidsIn(path);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        env.setParallelism(1);
+        SavepointReader savepoint = SavepointReader.read(env, path);
+        List<DataStream<String>> streams = new ArrayList<>();
+        if (uids.contains(ReflexJob.DETECTOR_UID)) {
+            streams.add(
+                    savepoint.readKeyedState(
+                            OperatorIdentifier.forUid(ReflexJob.DETECTOR_UID),
+                            new DetectorReader(key)));
+        }
+        if (uids.contains(ReflexJob.AGENT_UID)) {
+            streams.add(
+                    savepoint.readKeyedState(
+                            OperatorIdentifier.forUid(ReflexJob.AGENT_UID), new AgentReader(key)));
+        }
+        if (streams.isEmpty()) {
+            return new ArrayList<>();
+        }
+        DataStream<String> all = streams.get(0);
+        for (int i = 1; i < streams.size(); i++) {
+            all = all.union(streams.get(i));
+        }
+        // executeAndCollect can lose the last batch when the local cluster shuts down right
+        // after a short batch job; the inspector always runs locally, so a sink into this JVM
+        // is exact.
+        String run = UUID.randomUUID().toString();
+        RESULTS.put(run, new ConcurrentLinkedQueue<>());
+        try {
+            all.sinkTo(new LocalListSink(run)).uid("inspect-results").name("Results");
+            env.execute("reflex savepoint inspect");
+            List<String> lines = new ArrayList<>(RESULTS.get(run));
+            lines.sort(null);
+            return lines;
+        } finally {
+            RESULTS.remove(run);
+        }
+    }
+
+    private static final Map<String, Queue<String>> RESULTS = new ConcurrentHashMap<>();
+
+    /**
+     * What a reader emits for a key it leaves out: the State Processor API's input format stops
+     * reading a split at the first key whose reader emits nothing (it hands on a null record).
+     */
+    private static final String SKIPPED = "";
+
+    /** Hands each record to {@link #RESULTS} of this JVM: only for local execution. */
+    private static final class LocalListSink implements Sink<String> {
+        private final String run;
+
+        LocalListSink(String run) {
+            this.run = run;
+        }
+
+        @Override
+        public SinkWriter<String> createWriter(WriterInitContext context) {
+            Queue<String> queue = RESULTS.get(run);
+            return new SinkWriter<>() {
+                @Override
+                public void write(String element, Context ctx) {
+                    if (!SKIPPED.equals(element)) {
+                        queue.add(element);
+                    }
+                }
+
+                @Override
+                public void flush(boolean endOfInput) {}
+
+                @Override
+                public void close() {}
+            };
+        }
+    }
+
+    /** The uids of Reflex's keyed operators that have state in the savepoint's metadata. */
+    static Set<String> operatorUidsIn(String path) throws Exception {
+        Path dir =
+                Path.of(
+                        path.startsWith("file:")
+                                ? java.net.URI.create(path)
+                                : Path.of(path).toUri());
+        Path metadata = Files.isDirectory(dir) ? dir.resolve("_metadata") : dir;
+        CheckpointMetadata m;
+        try (var in = new java.io.DataInputStream(Files.newInputStream(metadata))) {
+            m =
+                    Checkpoints.loadCheckpointMetadata(
+                            in, SavepointInspector.class.getClassLoader(), metadata.toString());
+        }
+        Set<OperatorID> ids =
+                m.getOperatorStates().stream()
+                        .filter(s -> s.getStateSize() > 0 || s.getNumberCollectedStates() > 0)
+                        .map(OperatorState::getOperatorID)
+                        .collect(Collectors.toSet());
+        return Set.of(ReflexJob.DETECTOR_UID, ReflexJob.AGENT_UID).stream()
+                .filter(uid -> ids.contains(OperatorIdentifier.forUid(uid).getOperatorId()))
+                .collect(Collectors.toSet());
+    }
+
+    /** The job's descriptor name and type, with a TTL that shows expired entries too. */
+    static <T> ValueStateDescriptor<T> descriptor(String name, Class<T> type, boolean ttl) {
+        ValueStateDescriptor<T> d = new ValueStateDescriptor<>(name, TypeInformation.of(type));
+        if (ttl) {
+            d.enableTimeToLive(
+                    StateTtlConfig.newBuilder(Duration.ofDays(365 * 100))
+                            .setStateVisibility(
+                                    StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp)
+                            .build());
+        }
+        return d;
+    }
+
+    /** The detector's rolling statistics and recent events per key. */
+    static final class DetectorReader extends KeyedStateReaderFunction<String, String> {
+        private final String only;
+        private transient ValueState<DetectorState> state;
+
+        DetectorReader(String only) {
+            this.only = only;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            state =
+                    getRuntimeContext()
+                            .getState(descriptor(Detector.STATE_NAME, DetectorState.class, true));
+        }
+
+        @Override
+        public void readKey(String key, Context ctx, Collector<String> out) throws Exception {
+            DetectorState s = state.value();
+            if (s == null || (only != null && !only.equals(key))) {
+                out.collect(SKIPPED);
+                return;
+            }
+            ObjectNode line = Json.MAPPER.createObjectNode();
+            line.put("operator", ReflexJob.DETECTOR_UID);
+            line.put("key", key);
+            line.set("state", Json.MAPPER.valueToTree(s));
+            out.collect(Json.MAPPER.writeValueAsString(line));
+        }
+    }
+
+    /** The agent's pending request, backlog and memory per key. */
+    static final class AgentReader extends KeyedStateReaderFunction<String, String> {
+        private final String only;
+        private transient ValueState<AgentKeyState> work;
+        private transient ValueState<AgentMemory> memory;
+
+        AgentReader(String only) {
+            this.only = only;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            work =
+                    getRuntimeContext()
+                            .getState(
+                                    descriptor(
+                                            LlmAgentOperator.KEY_STATE_NAME,
+                                            AgentKeyState.class,
+                                            false));
+            memory =
+                    getRuntimeContext()
+                            .getState(
+                                    descriptor(
+                                            LlmAgentOperator.MEMORY_STATE_NAME,
+                                            AgentMemory.class,
+                                            true));
+        }
+
+        @Override
+        public void readKey(String key, Context ctx, Collector<String> out) throws Exception {
+            AgentKeyState w = work.value();
+            AgentMemory m = memory.value();
+            if ((w == null && m == null) || (only != null && !only.equals(key))) {
+                out.collect(SKIPPED);
+                return;
+            }
+            ObjectNode line = Json.MAPPER.createObjectNode();
+            line.put("operator", ReflexJob.AGENT_UID);
+            line.put("key", key);
+            line.set("pending", Json.MAPPER.valueToTree(w == null ? null : w.pending));
+            line.set("backlog", Json.MAPPER.valueToTree(w == null ? List.of() : w.backlog));
+            line.set("memory", Json.MAPPER.valueToTree(m));
+            out.collect(Json.MAPPER.writeValueAsString(line));
+        }
+    }
+
+    private static void usage(String problem) {
+        System.err.println("reflex: " + problem);
+        System.err.println("usage: reflex savepoint inspect PATH [--key K]");
+        System.exit(2);
+    }
+}

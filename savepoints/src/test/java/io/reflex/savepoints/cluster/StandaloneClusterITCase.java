@@ -1,0 +1,385 @@
+package io.reflex.savepoints.cluster;
+
+import static io.reflex.savepoints.cluster.StandaloneClusterFixture.await;
+import static io.reflex.savepoints.cluster.StandaloneClusterFixture.jobId;
+import static io.reflex.savepoints.cluster.StandaloneClusterFixture.savepoint;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.reflex.operators.action.ActionIds;
+import io.reflex.operators.model.Json;
+import io.reflex.operators.model.Trigger;
+import io.reflex.sandbox.FeedGenerator;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tests for Reflex on a real standalone Flink cluster, driven through {@code bin/reflex} as a user
+ * would: submit, upgrade through a savepoint with a changed job file and parallelism, rescale 1 → 2
+ * → 1 with LLM requests pending, and a TaskManager killed with {@code kill -9}. Kafka and the stub
+ * LLM run in JVMs of their own; the actions topic is read with {@code read_committed}.
+ */
+class StandaloneClusterITCase {
+    private static final Duration WAIT = Duration.ofSeconds(120);
+
+    private static Path dir;
+    private static StandaloneClusterFixture cluster;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        // Under target/, not a temporary folder, so that the logs outlive a failed run.
+        dir =
+                Files.createTempDirectory(
+                        Files.createDirectories(Path.of("target/cluster-it")), "run-");
+        cluster = StandaloneClusterFixture.start(dir.toAbsolutePath());
+        assertThat(cluster.clusterStartOutput).contains("ready in", "1 TaskManager(s)");
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void upgradeCarriesKeyedStateAndCommitsEveryActionOnce() throws Exception {
+        String name = "upgrade";
+        cluster.kafka.createTopics(2, name + ".events", name + ".actions", name + ".dlq");
+        Path v1 = jobFile(name, "fraud", 5, "You watch a market. Version one.");
+        Path v2 =
+                jobFile(name + "-v2", name, "fraud|recall", 3, "You watch a market. Version two.");
+
+        String submitted = cluster.reflex("submit", v1.toString(), "--parallelism", "1");
+        String job1 = jobId(submitted);
+        assertThat(submitted).contains("running: every task up");
+
+        // Phase 1: ten keys with quiet prices, twenty keys with one alarming headline each.
+        List<String> events = new ArrayList<>();
+        for (int k = 0; k < 10; k++) {
+            for (int i = 0; i < 5; i++) {
+                events.add(trade("p1-K" + k + "-" + i, "K" + k, 1_000 + i, 100 + i * 0.1));
+            }
+        }
+        for (int n = 0; n < 20; n++) {
+            events.add(news("p1-N" + n, "N" + n, 2_000, "N" + n + " fraud probe"));
+        }
+        produce(name + ".events", events);
+        assertThat(cluster.awaitRecords(name + ".actions", 20, WAIT)).hasSize(20);
+
+        String upgraded = cluster.reflex("upgrade", job1, v2.toString(), "--parallelism", "2");
+        String upgradeSavepoint = savepoint(upgraded);
+        String job2 = jobId(upgraded);
+        assertThat(upgraded).contains("running: every task up");
+        assertThat(cluster.job(job2).path("vertices").get(0).path("parallelism").asInt())
+                .isEqualTo(2);
+
+        // Phase 2: the same keys again. "recall" only fires under the new rule.
+        events.clear();
+        for (int k = 0; k < 10; k++) {
+            for (int i = 0; i < 5; i++) {
+                events.add(trade("p2-K" + k + "-" + i, "K" + k, 3_000 + i, 100.5 + i * 0.1));
+            }
+        }
+        for (int n = 0; n < 20; n++) {
+            String word = n % 2 == 0 ? "fraud" : "recall";
+            events.add(news("p2-N" + n, "N" + n, 4_000, "N" + n + " " + word + " notice"));
+        }
+        produce(name + ".events", events);
+        List<ConsumerRecord<byte[], byte[]>> actions =
+                cluster.awaitRecords(name + ".actions", 40, WAIT);
+        String later = savepoint(cluster.reflex("savepoint", job2));
+        cancel(job2);
+
+        Map<String, Integer> perKey = new HashMap<>();
+        Set<String> ids = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : actions) {
+            JsonNode a = Json.MAPPER.readTree(r.value());
+            ids.add(a.get("action_id").asText());
+            perKey.merge(a.get("key").asText(), 1, Integer::sum);
+        }
+        assertThat(actions).as("one action per trigger, none lost or repeated").hasSize(40);
+        assertThat(ids).as("action ids are unique").hasSize(40);
+        for (int n = 0; n < 20; n++) {
+            assertThat(perKey.get("N" + n)).as("actions for N" + n).isEqualTo(2);
+        }
+        assertThat(cluster.awaitRecords(name + ".dlq", 0, Duration.ZERO)).isEmpty();
+
+        // Each key's state carried over: statistics keep counting, memory keeps growing.
+        JsonNode before = inspectKey(upgradeSavepoint, "K3").get("detector");
+        JsonNode after = inspectKey(later, "K3").get("detector");
+        assertThat(before.at("/state/rules/price-move/count").asLong()).isEqualTo(5);
+        assertThat(after.at("/state/rules/price-move/count").asLong()).isEqualTo(10);
+        JsonNode memoryBefore = inspectKey(upgradeSavepoint, "N4").get("llm-agent");
+        JsonNode memoryAfter = inspectKey(later, "N4").get("llm-agent");
+        assertThat(memoryBefore.at("/memory/decisions")).hasSize(1);
+        assertThat(memoryAfter.at("/memory/decisions")).hasSize(2);
+    }
+
+    @Test
+    void rescalesOneTwoOneWithRequestsPendingAndCompletesEachOnce() throws Exception {
+        String name = "rescale";
+        cluster.kafka.createTopics(2, name + ".events", name + ".actions", name + ".dlq");
+        Path file = jobFile(name, "fraud", 5, "You watch a market.");
+        cluster.stubLatency(10_000);
+        try {
+            String job = jobId(cluster.reflex("submit", file.toString(), "--parallelism", "1"));
+            List<String> events = new ArrayList<>();
+            Set<String> expected = new HashSet<>();
+            for (int n = 0; n < 16; n++) {
+                String id = "r-" + n;
+                events.add(news(id, "R" + n, 5_000 + n, "R" + n + " fraud probe"));
+                Trigger t = new Trigger("alarming-news", "R" + n, 5_000 + n, List.of(id), "");
+                expected.add(ActionIds.actionId(ActionIds.requestId(name, t), 0));
+            }
+            long before = cluster.stubStats().path("requests").asLong();
+            produce(name + ".events", events);
+            await(
+                    "all 16 requests in flight",
+                    WAIT,
+                    () -> cluster.stubStats().path("requests").asLong() - before >= 16);
+
+            String up = cluster.reflex("upgrade", job, file.toString(), "--parallelism", "2");
+            job = jobId(up);
+            long afterFirst = cluster.stubStats().path("requests").asLong();
+            await(
+                    "pending requests re-issued at parallelism 2",
+                    WAIT,
+                    () -> cluster.stubStats().path("requests").asLong() - afterFirst >= 16);
+            assertThat(cluster.awaitRecords(name + ".actions", 0, Duration.ZERO))
+                    .as("no answer arrived yet")
+                    .isEmpty();
+
+            String down = cluster.reflex("upgrade", job, file.toString(), "--parallelism", "1");
+            job = jobId(down);
+            long pending =
+                    inspect(savepoint(down), null).stream()
+                            .filter(n -> n.path("pending").has("requestId"))
+                            .count();
+            assertThat(pending)
+                    .as("the savepoint at parallelism 2 held every request")
+                    .isEqualTo(16);
+            List<ConsumerRecord<byte[], byte[]>> actions =
+                    cluster.awaitRecords(name + ".actions", 16, WAIT);
+            cancel(job);
+
+            List<String> ids = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : actions) {
+                ids.add(Json.MAPPER.readTree(r.value()).get("action_id").asText());
+            }
+            assertThat(ids)
+                    .as("every pending request completed exactly once")
+                    .containsExactlyInAnyOrderElementsOf(expected);
+            assertThat(cluster.awaitRecords(name + ".dlq", 0, Duration.ZERO)).isEmpty();
+        } finally {
+            cluster.stubLatency(100);
+        }
+    }
+
+    @Test
+    void killedTaskManagerRestartsFromCheckpointWithEachActionOnce() throws Exception {
+        String name = "failover";
+        cluster.kafka.createTopics(2, name + ".events", name + ".actions", name + ".dlq");
+        Path file = jobFile(name, "fraud", 5, "You watch a market.");
+        String job = jobId(cluster.reflex("submit", file.toString(), "--parallelism", "2"));
+
+        Set<String> expected = new HashSet<>();
+        List<String> first = new ArrayList<>();
+        List<String> second = new ArrayList<>();
+        for (int n = 0; n < 60; n++) {
+            String id = "f-" + n;
+            (n < 30 ? first : second).add(news(id, "F" + n, 6_000 + n, "F" + n + " fraud"));
+            Trigger t = new Trigger("alarming-news", "F" + n, 6_000 + n, List.of(id), "");
+            expected.add(ActionIds.actionId(ActionIds.requestId(name, t), 0));
+        }
+        produce(name + ".events", first);
+        cluster.awaitRecords(name + ".actions", 10, WAIT);
+        produce(name + ".events", second);
+
+        long tm = cluster.pid("taskmanager-1");
+        Process kill = new ProcessBuilder("kill", "-9", Long.toString(tm)).start();
+        assertThat(kill.waitFor()).isZero();
+        await(
+                "the TaskManager is gone",
+                WAIT,
+                () -> ProcessHandle.of(tm).map(p -> !p.isAlive()).orElse(true));
+        // A replacement TaskManager, as an operator would bring one back.
+        cluster.reflex("cluster", "start", "--taskmanagers", "1");
+
+        List<ConsumerRecord<byte[], byte[]>> actions =
+                cluster.awaitRecords(name + ".actions", 60, WAIT);
+        await(
+                "the job restarted",
+                WAIT,
+                () -> cluster.job(job).path("state").asText().equals("RUNNING"));
+        // A duplicate would be committed by a later checkpoint: let two more complete.
+        long completed = completedCheckpoints(job);
+        await(
+                "two more checkpoints complete",
+                WAIT,
+                () -> completedCheckpoints(job) >= completed + 2);
+        List<ConsumerRecord<byte[], byte[]>> settled =
+                cluster.awaitRecords(name + ".actions", 0, Duration.ZERO);
+        cancel(job);
+
+        List<String> ids = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : settled) {
+            ids.add(Json.MAPPER.readTree(r.value()).get("action_id").asText());
+        }
+        assertThat(actions).hasSizeGreaterThanOrEqualTo(60);
+        assertThat(ids)
+                .as("each action exactly once across the TaskManager's death")
+                .containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    private static void cancel(String jobId) throws Exception {
+        java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(
+                                        java.net.URI.create(
+                                                cluster.restUrl
+                                                        + "/jobs/"
+                                                        + jobId
+                                                        + "?mode=cancel"))
+                                .method("PATCH", java.net.http.HttpRequest.BodyPublishers.noBody())
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.discarding());
+        await(
+                "job " + jobId + " cancelled",
+                WAIT,
+                () -> cluster.job(jobId).path("state").asText().equals("CANCELED"));
+    }
+
+    /** {@code bin/reflex savepoint inspect PATH --key K}, by operator. */
+    private static Map<String, JsonNode> inspectKey(String savepoint, String key) throws Exception {
+        Map<String, JsonNode> byOperator = new HashMap<>();
+        for (JsonNode n : inspect(savepoint, key)) {
+            byOperator.put(n.get("operator").asText(), n);
+        }
+        return byOperator;
+    }
+
+    /** {@code bin/reflex savepoint inspect PATH [--key K]}: its JSON lines. */
+    private static List<JsonNode> inspect(String savepoint, String key) throws Exception {
+        String out =
+                key == null
+                        ? cluster.reflex("savepoint", "inspect", savepoint)
+                        : cluster.reflex("savepoint", "inspect", savepoint, "--key", key);
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            if (line.startsWith("{")) {
+                lines.add(Json.MAPPER.readTree(line));
+            }
+        }
+        return lines;
+    }
+
+    private static long completedCheckpoints(String jobId) throws Exception {
+        return cluster.rest("/jobs/" + jobId + "/checkpoints")
+                .path("counts")
+                .path("completed")
+                .asLong();
+    }
+
+    private static String trade(String id, String key, long ts, double price) {
+        return "{\"id\":\""
+                + id
+                + "\",\"symbol\":\""
+                + key
+                + "\",\"ts\":"
+                + ts
+                + ",\"price\":"
+                + price
+                + "}";
+    }
+
+    private static String news(String id, String key, long ts, String headline) {
+        return "{\"id\":\""
+                + id
+                + "\",\"symbol\":\""
+                + key
+                + "\",\"ts\":"
+                + ts
+                + ",\"headline\":\""
+                + headline
+                + "\"}";
+    }
+
+    private static void produce(String topic, List<String> values) {
+        try (Producer<byte[], byte[]> p =
+                new KafkaProducer<>(
+                        FeedGenerator.producerProperties(cluster.kafka.bootstrapServers()))) {
+            for (String v : values) {
+                p.send(new ProducerRecord<>(topic, v.getBytes(StandardCharsets.UTF_8)));
+            }
+            p.flush();
+        }
+    }
+
+    private static Path jobFile(String name, String pattern, int pct, String prompt)
+            throws Exception {
+        return jobFile(name, name, pattern, pct, prompt);
+    }
+
+    /** A job file named {@code job} that reads and writes the topics of test {@code topics}. */
+    private static Path jobFile(String job, String topics, String pattern, int pct, String prompt)
+            throws Exception {
+        String yaml =
+                String.join(
+                        "\n",
+                        "job:",
+                        "  name: " + topics,
+                        "  parallelism: 1",
+                        "  checkpoint-interval: 1s",
+                        "sources:",
+                        "  - name: events",
+                        "    bootstrap-servers: ${REFLEX_KAFKA_BOOTSTRAP}",
+                        "    topics: [" + topics + ".events]",
+                        "    group-id: " + topics,
+                        "    starting-offsets: earliest",
+                        "    key: /symbol",
+                        "    event-time: /ts",
+                        "    event-id: /id",
+                        "rules:",
+                        "  - id: price-move",
+                        "    type: change-pct",
+                        "    field: /price",
+                        "    window: 10m",
+                        "    threshold-pct: " + pct,
+                        "  - id: alarming-news",
+                        "    type: match",
+                        "    field: /headline",
+                        "    pattern: \"" + pattern + "\"",
+                        "llm:",
+                        "  base-url: ${OPENAI_BASE_URL}",
+                        "  api-key: ${OPENAI_API_KEY:-}",
+                        "  model: stub-model",
+                        "  timeout: 60s",
+                        "  system-prompt: " + prompt,
+                        "actions:",
+                        "  - type: alert",
+                        "sinks:",
+                        "  bootstrap-servers: ${REFLEX_KAFKA_BOOTSTRAP}",
+                        "  actions-topic: " + topics + ".actions",
+                        "  dead-letter-topic: " + topics + ".dlq",
+                        "");
+        Path file = dir.resolve(job + ".yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+}
