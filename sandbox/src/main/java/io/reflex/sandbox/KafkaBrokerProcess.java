@@ -118,6 +118,21 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         }
     }
 
+    /** The sum of the offsets that consumer group {@code group} has committed, over partitions. */
+    public long committedOffsets(String group) throws Exception {
+        try (Admin admin = admin()) {
+            return admin
+                    .listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata()
+                    .get(30, TimeUnit.SECONDS)
+                    .values()
+                    .stream()
+                    .filter(java.util.Objects::nonNull)
+                    .mapToLong(o -> o.offset())
+                    .sum();
+        }
+    }
+
     private Admin admin() {
         Properties p = new Properties();
         p.putAll(

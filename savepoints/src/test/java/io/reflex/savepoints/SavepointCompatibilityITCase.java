@@ -60,6 +60,14 @@ class SavepointCompatibilityITCase {
                     .put(n.get("key").asText(), n);
         }
         for (String k : CompatRecords.QUIET) {
+            // DetectorState gained eventsSeen after 0.1: old state reads back with it at 0.
+            JsonNode seen = detector.get(k).at("/state/eventsSeen");
+            assertThat(seen.isNumber()).as(k + " has the new field").isTrue();
+            if (savepoint.getFileName().toString().equals("reflex-0.1")) {
+                assertThat(seen.asLong()).isZero();
+            } else {
+                assertThat(seen.asLong()).isEqualTo(5);
+            }
             JsonNode rule = detector.get(k).at("/state/rules/price-move");
             assertThat(rule.get("count").asLong()).as(k + " statistics").isEqualTo(5);
             assertThat(rule.get("sampleValues")).hasSize(5);

@@ -124,6 +124,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             s.lastEventId = event.id();
             rearmAbsence(s, event, ctx);
         }
+        s.eventsSeen++;
         state.update(s);
     }
 

@@ -25,6 +25,12 @@ public class DetectorState {
     /** Event time the pending absence timer fires at, or {@code Long.MIN_VALUE}. */
     public long absenceTimer = Long.MIN_VALUE;
 
+    /**
+     * Events counted for the key. Added after the 0.1 savepoint: state restored from it starts at
+     * 0, which Flink's POJO serializer does for a field the savepoint does not have.
+     */
+    public long eventsSeen;
+
     public DetectorState() {}
 
     /** The state of one rule, created on first use. */

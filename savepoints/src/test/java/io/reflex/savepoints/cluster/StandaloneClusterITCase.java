@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -137,6 +138,8 @@ class StandaloneClusterITCase {
         JsonNode after = inspectKey(later, "K3").get("detector");
         assertThat(before.at("/state/rules/price-move/count").asLong()).isEqualTo(5);
         assertThat(after.at("/state/rules/price-move/count").asLong()).isEqualTo(10);
+        assertThat(before.at("/state/eventsSeen").asLong()).isEqualTo(5);
+        assertThat(after.at("/state/eventsSeen").asLong()).isEqualTo(10);
         JsonNode memoryBefore = inspectKey(upgradeSavepoint, "N4").get("llm-agent");
         JsonNode memoryAfter = inspectKey(later, "N4").get("llm-agent");
         assertThat(memoryBefore.at("/memory/decisions")).hasSize(1);
@@ -256,6 +259,73 @@ class StandaloneClusterITCase {
         assertThat(ids)
                 .as("each action exactly once across the TaskManager's death")
                 .containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    /**
+     * A savepoint of 100,000 keys of detector state: its size and how long it takes to write, and
+     * how long a job restored from it takes from submit to running, against a job submitted
+     * without state in the same run. Figures are printed, not asserted; what is asserted is that
+     * the restored statistics fire on the next event of a sample of keys.
+     */
+    @Test
+    void savepointOfOneHundredThousandKeysRestores() throws Exception {
+        String name = "keys100k";
+        int keys = 100_000;
+        cluster.kafka.createTopics(2, name + ".events", name + ".actions", name + ".dlq");
+        Path file = jobFile(name, "fraud", 5, "You watch a market.");
+        String submitted = cluster.reflex("submit", file.toString(), "--parallelism", "2");
+        String job = jobId(submitted);
+        List<String> events = new ArrayList<>(keys);
+        for (int k = 0; k < keys; k++) {
+            events.add(trade("s-" + k, "S" + k, 7_000, 100));
+        }
+        produce(name + ".events", events);
+        await(
+                "all " + keys + " events read and checkpointed",
+                WAIT,
+                () -> cluster.kafka.committedOffsets(name) >= keys);
+
+        long t0 = System.nanoTime();
+        String path = savepoint(cluster.reflex("savepoint", job));
+        double savepointSeconds = (System.nanoTime() - t0) / 1e9;
+        Path dirOnDisk = Path.of(java.net.URI.create(path));
+        long bytes;
+        try (Stream<Path> files = Files.walk(dirOnDisk)) {
+            bytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+        String upgraded = cluster.reflex("upgrade", job, file.toString(), "--parallelism", "2");
+        String restored = jobId(upgraded);
+
+        // A 10% jump on a sample of keys fires only against their restored statistics.
+        List<String> jumps = new ArrayList<>();
+        for (int k = 0; k < keys; k += 1_000) {
+            jumps.add(trade("s-jump-" + k, "S" + k, 8_000, 110));
+        }
+        produce(name + ".events", jumps);
+        assertThat(cluster.awaitRecords(name + ".actions", jumps.size(), WAIT))
+                .as("one action per sampled key, from restored statistics")
+                .hasSize(jumps.size());
+        cancel(restored);
+
+        System.out.printf(
+                "savepoint of %,d keys: %.1f MB in %s, written in %.1f s (bin/reflex savepoint);"
+                        + " restore: %s; without state: %s%n",
+                keys,
+                bytes / 1e6,
+                path,
+                savepointSeconds,
+                upAfter(upgraded, restored),
+                upAfter(submitted, job));
+    }
+
+    /** The "every task up N s after submit" figure printed for {@code jobId}. */
+    private static String upAfter(String output, String jobId) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile(
+                                "job " + jobId + " running: every task up ([0-9.]+ s) after submit")
+                        .matcher(output);
+        assertThat(m.find()).as("submit-to-running of " + jobId).isTrue();
+        return "running " + m.group(1) + " after submit";
     }
 
     private static void cancel(String jobId) throws Exception {
