@@ -29,7 +29,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * restore from then on. Run it by hand once per release, before changing any state type, and commit
  * what it writes:
  *
- * <pre>mvn -pl savepoints verify -Dit.test=SavepointGenerator -Dreflex.savepoint.version=0.1</pre>
+ * <pre>
+ * mvn install -DskipTests
+ * mvn -pl savepoints verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+ *     -Dit.test=SavepointGenerator -Dreflex.savepoint.version=0.2 \
+ *     -Djunit.jupiter.conditions.deactivate='org.junit.*DisabledCondition'
+ * </pre>
  */
 @Disabled("generator, not a test: run by hand once per release to write the committed savepoint")
 class SavepointGenerator {

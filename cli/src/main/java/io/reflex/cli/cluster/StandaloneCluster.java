@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -56,17 +58,28 @@ public final class StandaloneCluster {
             }
             launch("jobmanager", JM_MAIN, "GET_JM_RESOURCE_PARAMS");
         }
+        // A TaskManager that died may still be listed until its heartbeat times out: wait for
+        // the new ones by id, not by count.
+        Set<String> known = taskManagerIds();
         List<String> running = taskManagersAlive();
+        int launched = 0;
         for (int i = 1; running.size() < taskManagers; i++) {
             String name = "taskmanager-" + i;
             if (!running.contains(name)) {
                 launch(name, TM_MAIN, "GET_TM_RESOURCE_PARAMS");
                 running.add(name);
+                launched++;
             }
         }
+        int newOnes = launched;
         Optional<JsonNode> overview =
-                rest.await(
-                        "/overview", o -> o.path("taskmanagers").asInt() >= taskManagers, timeout);
+                rest.await("/taskmanagers", t -> newIds(t, known) >= newOnes, timeout)
+                        .flatMap(
+                                t ->
+                                        rest.await(
+                                                "/overview",
+                                                o -> o.path("taskmanagers").asInt() >= taskManagers,
+                                                timeout));
         if (overview.isEmpty()) {
             out.println(
                     "reflex cluster: not ready after "
@@ -153,6 +166,22 @@ public final class StandaloneCluster {
                             }
                         });
         return jm.isPresent();
+    }
+
+    private Set<String> taskManagerIds() {
+        Set<String> ids = new HashSet<>();
+        rest.get("/taskmanagers")
+                .ifPresent(
+                        t -> t.path("taskmanagers").forEach(tm -> ids.add(tm.path("id").asText())));
+        return ids;
+    }
+
+    private static int newIds(JsonNode taskManagers, Set<String> known) {
+        int n = 0;
+        for (JsonNode tm : taskManagers.path("taskmanagers")) {
+            n += known.contains(tm.path("id").asText()) ? 0 : 1;
+        }
+        return n;
     }
 
     /** The process of {@code name} if its pid file names a live process. */

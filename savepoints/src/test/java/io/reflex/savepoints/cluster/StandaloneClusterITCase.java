@@ -263,9 +263,9 @@ class StandaloneClusterITCase {
 
     /**
      * A savepoint of 100,000 keys of detector state: its size and how long it takes to write, and
-     * how long a job restored from it takes from submit to running, against a job submitted
-     * without state in the same run. Figures are printed, not asserted; what is asserted is that
-     * the restored statistics fire on the next event of a sample of keys.
+     * how long a job restored from it takes from submit to running, against a job submitted without
+     * state in the same run. Figures are printed, not asserted; what is asserted is that the
+     * restored statistics fire on the next event of a sample of keys.
      */
     @Test
     void savepointOfOneHundredThousandKeysRestores() throws Exception {
@@ -273,8 +273,10 @@ class StandaloneClusterITCase {
         int keys = 100_000;
         cluster.kafka.createTopics(2, name + ".events", name + ".actions", name + ".dlq");
         Path file = jobFile(name, "fraud", 5, "You watch a market.");
-        String submitted = cluster.reflex("submit", file.toString(), "--parallelism", "2");
-        String job = jobId(submitted);
+        String job = jobId(cluster.reflex("submit", file.toString(), "--parallelism", "2"));
+        // The baseline: the same upgrade while the job has no keyed state yet.
+        String empty = cluster.reflex("upgrade", job, file.toString(), "--parallelism", "2");
+        job = jobId(empty);
         List<String> events = new ArrayList<>(keys);
         for (int k = 0; k < keys; k++) {
             events.add(trade("s-" + k, "S" + k, 7_000, 100));
@@ -284,16 +286,17 @@ class StandaloneClusterITCase {
                 "all " + keys + " events read and checkpointed",
                 WAIT,
                 () -> cluster.kafka.committedOffsets(name) >= keys);
+        String full = job;
 
         long t0 = System.nanoTime();
-        String path = savepoint(cluster.reflex("savepoint", job));
+        String path = savepoint(cluster.reflex("savepoint", full));
         double savepointSeconds = (System.nanoTime() - t0) / 1e9;
         Path dirOnDisk = Path.of(java.net.URI.create(path));
         long bytes;
         try (Stream<Path> files = Files.walk(dirOnDisk)) {
             bytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         }
-        String upgraded = cluster.reflex("upgrade", job, file.toString(), "--parallelism", "2");
+        String upgraded = cluster.reflex("upgrade", full, file.toString(), "--parallelism", "2");
         String restored = jobId(upgraded);
 
         // A 10% jump on a sample of keys fires only against their restored statistics.
@@ -308,24 +311,29 @@ class StandaloneClusterITCase {
         cancel(restored);
 
         System.out.printf(
-                "savepoint of %,d keys: %.1f MB in %s, written in %.1f s (bin/reflex savepoint);"
-                        + " restore: %s; without state: %s%n",
+                "savepoint of %,d keys: %.1f MB (%s), bin/reflex savepoint took %.1f s;"
+                        + " upgrade with that state: %s; the same upgrade without state: %s%n",
                 keys,
                 bytes / 1e6,
                 path,
                 savepointSeconds,
-                upAfter(upgraded, restored),
-                upAfter(submitted, job));
+                upgradeFigures(upgraded),
+                upgradeFigures(empty));
     }
 
-    /** The "every task up N s after submit" figure printed for {@code jobId}. */
-    private static String upAfter(String output, String jobId) {
-        java.util.regex.Matcher m =
-                java.util.regex.Pattern.compile(
-                                "job " + jobId + " running: every task up ([0-9.]+ s) after submit")
+    /** The stop and submit-to-running figures that {@code bin/reflex upgrade} printed. */
+    private static String upgradeFigures(String output) {
+        java.util.regex.Matcher stop =
+                java.util.regex.Pattern.compile("stopped in ([0-9.]+ s)").matcher(output);
+        java.util.regex.Matcher run =
+                java.util.regex.Pattern.compile("every task up ([0-9.]+ s) after submit")
                         .matcher(output);
-        assertThat(m.find()).as("submit-to-running of " + jobId).isTrue();
-        return "running " + m.group(1) + " after submit";
+        assertThat(stop.find() && run.find()).as("figures in:%n%s", output).isTrue();
+        return "stopped with a savepoint in "
+                + stop.group(1)
+                + ", restored job running "
+                + run.group(1)
+                + " after submit";
     }
 
     private static void cancel(String jobId) throws Exception {
