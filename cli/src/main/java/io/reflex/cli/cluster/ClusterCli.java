@@ -66,6 +66,15 @@ public final class ClusterCli {
         }
         ClusterHome home = ClusterHome.fromEnvironment(System.getenv());
         String command = positional.get(0);
+        if (!command.equals("cluster")
+                && new FlinkRest(home.restUrl()).get("/overview").isEmpty()) {
+            System.err.println(
+                    "reflex: no Flink cluster answers at "
+                            + home.restUrl()
+                            + " (start one with bin/reflex cluster start, or set FLINK_CONF_DIR"
+                            + " to the configuration of yours)");
+            return 1;
+        }
         switch (command) {
             case "cluster":
                 return cluster(home, positional, opts);
