@@ -4,15 +4,11 @@ import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.operators.action.ActionIds;
 import io.reflex.operators.model.Trigger;
-import io.reflex.sandbox.FeedGenerator;
-import java.nio.charset.StandardCharsets;
+import io.reflex.sandbox.MarketEvents;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The input behind the committed savepoints, shared by {@link SavepointGenerator} and {@link
@@ -77,36 +73,14 @@ final class CompatRecords {
     }
 
     static String trade(String id, String key, long ts, double price) {
-        return "{\"id\":\""
-                + id
-                + "\",\"symbol\":\""
-                + key
-                + "\",\"ts\":"
-                + ts
-                + ",\"price\":"
-                + price
-                + "}";
+        return MarketEvents.trade(id, key, ts, price);
     }
 
     static String news(String id, String key, long ts, String headline) {
-        return "{\"id\":\""
-                + id
-                + "\",\"symbol\":\""
-                + key
-                + "\",\"ts\":"
-                + ts
-                + ",\"headline\":\""
-                + headline
-                + "\"}";
+        return MarketEvents.news(id, key, ts, headline);
     }
 
     static void produce(String bootstrap, List<String> values) {
-        try (Producer<byte[], byte[]> p =
-                new KafkaProducer<>(FeedGenerator.producerProperties(bootstrap))) {
-            for (String v : values) {
-                p.send(new ProducerRecord<>(EVENTS, v.getBytes(StandardCharsets.UTF_8)));
-            }
-            p.flush();
-        }
+        MarketEvents.produce(bootstrap, EVENTS, values);
     }
 }

@@ -9,8 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.operators.action.ActionIds;
 import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
-import io.reflex.sandbox.FeedGenerator;
-import java.nio.charset.StandardCharsets;
+import io.reflex.sandbox.MarketEvents;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,9 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -386,38 +382,15 @@ class StandaloneClusterITCase {
     }
 
     private static String trade(String id, String key, long ts, double price) {
-        return "{\"id\":\""
-                + id
-                + "\",\"symbol\":\""
-                + key
-                + "\",\"ts\":"
-                + ts
-                + ",\"price\":"
-                + price
-                + "}";
+        return MarketEvents.trade(id, key, ts, price);
     }
 
     private static String news(String id, String key, long ts, String headline) {
-        return "{\"id\":\""
-                + id
-                + "\",\"symbol\":\""
-                + key
-                + "\",\"ts\":"
-                + ts
-                + ",\"headline\":\""
-                + headline
-                + "\"}";
+        return MarketEvents.news(id, key, ts, headline);
     }
 
     private static void produce(String topic, List<String> values) {
-        try (Producer<byte[], byte[]> p =
-                new KafkaProducer<>(
-                        FeedGenerator.producerProperties(cluster.kafka.bootstrapServers()))) {
-            for (String v : values) {
-                p.send(new ProducerRecord<>(topic, v.getBytes(StandardCharsets.UTF_8)));
-            }
-            p.flush();
-        }
+        MarketEvents.produce(cluster.kafka.bootstrapServers(), topic, values);
     }
 
     private static Path jobFile(String name, String pattern, int pct, String prompt)
