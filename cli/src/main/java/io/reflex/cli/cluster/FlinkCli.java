@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
  * the job file's {@code ${VAR}}s) is passed on.
  */
 public final class FlinkCli {
-    private static final Pattern JOB_ID =
+    static final Pattern JOB_ID =
             Pattern.compile("Job has been submitted with JobID ([0-9a-f]{32})");
-    private static final Pattern SAVEPOINT_PATH =
+    static final Pattern SAVEPOINT_PATH =
             Pattern.compile("Savepoint (?:completed|stored in)\\.? ?(?:Path: )?(\\S+)");
 
     private final ClusterHome home;
@@ -92,7 +92,7 @@ public final class FlinkCli {
         return new Result(p.waitFor(), output);
     }
 
-    private static String extract(Result r, Pattern pattern, String what) throws IOException {
+    static String extract(Result r, Pattern pattern, String what) throws IOException {
         Matcher m = pattern.matcher(r.output());
         if (r.exitCode() != 0 || !m.find()) {
             throw new IOException(
