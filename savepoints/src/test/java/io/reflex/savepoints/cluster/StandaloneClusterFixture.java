@@ -112,6 +112,11 @@ final class StandaloneClusterFixture implements AutoCloseable {
 
     /** Runs {@code bin/reflex args} and returns its output; fails the test on a non-zero exit. */
     String reflex(String... args) throws IOException, InterruptedException {
+        return reflexExpecting(0, args);
+    }
+
+    /** Runs {@code bin/reflex args}, expects exit code {@code expected}, returns its output. */
+    String reflexExpecting(int expected, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(root.resolve("bin/reflex").toString());
         cmd.addAll(List.of(args));
@@ -124,7 +129,9 @@ final class StandaloneClusterFixture implements AutoCloseable {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int code = p.waitFor();
         System.out.println("$ reflex " + String.join(" ", args) + "\n" + out);
-        assertThat(code).as("reflex %s exited with:%n%s", String.join(" ", args), out).isZero();
+        assertThat(code)
+                .as("reflex %s exited with:%n%s", String.join(" ", args), out)
+                .isEqualTo(expected);
         return out;
     }
 

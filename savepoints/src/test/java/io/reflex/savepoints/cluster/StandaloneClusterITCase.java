@@ -143,6 +143,27 @@ class StandaloneClusterITCase {
     }
 
     @Test
+    void refusesABadJobFileBeforeAnythingReachesTheCluster() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(
+                bad,
+                String.join(
+                        "\n",
+                        "job: {name: bad}",
+                        "sources: [{name: s, type: kafka, topics: [t], key: symbol}]",
+                        "rules: [{id: r, type: change-pct, field: /price}]",
+                        "sinks: {actions-topic: a}",
+                        ""));
+        int jobsBefore = cluster.rest("/jobs/overview").path("jobs").size();
+        String out = cluster.reflexExpecting(2, "submit", bad.toString());
+        assertThat(out)
+                .contains("sources[0].bootstrap-servers")
+                .contains("sources[0].key")
+                .contains("llm");
+        assertThat(cluster.rest("/jobs/overview").path("jobs").size()).isEqualTo(jobsBefore);
+    }
+
+    @Test
     void rescalesOneTwoOneWithRequestsPendingAndCompletesEachOnce() throws Exception {
         String name = "rescale";
         cluster.kafka.createTopics(2, name + ".events", name + ".actions", name + ".dlq");
