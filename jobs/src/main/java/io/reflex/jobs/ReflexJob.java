@@ -72,6 +72,7 @@ public final class ReflexJob {
      * positive) in place of the job file's.
      */
     public static void build(StreamExecutionEnvironment env, JobFile job, int parallelism) {
+        env.setMaxParallelism(job.maxParallelism());
         if (parallelism > 0) {
             env.setParallelism(parallelism);
         } else if (job.parallelism() > 0) {

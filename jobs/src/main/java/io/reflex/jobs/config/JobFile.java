@@ -15,6 +15,8 @@ import java.util.Map;
  *
  * @param name the job name; also the prefix of the Kafka transactional ids
  * @param parallelism the default parallelism, or 0 to leave it to the cluster
+ * @param maxParallelism the number of key groups: the most the job can ever be rescaled to. Fixed
+ *     for the life of the job's state: a savepoint does not restore at another value
  * @param checkpointInterval the checkpoint interval (exactly-once commits happen on checkpoints)
  * @param sources the Kafka sources
  * @param webSocketSources the WebSocket sources
@@ -29,6 +31,7 @@ import java.util.Map;
 public record JobFile(
         String name,
         int parallelism,
+        int maxParallelism,
         Duration checkpointInterval,
         List<KafkaSourceSpec> sources,
         List<WebSocketSourceSpec> webSocketSources,
@@ -39,6 +42,9 @@ public record JobFile(
         ActionCatalogue catalogue,
         SinkSpec sinks)
         implements Serializable {
+
+    /** Flink's own default for jobs of parallelism up to 85, set explicitly so it never drifts. */
+    public static final int DEFAULT_MAX_PARALLELISM = 128;
 
     public static final String AGENT = "agent";
     public static final String STATELESS = "stateless";

@@ -76,12 +76,17 @@ public final class JobFileParser {
         top.onlyKeys(Set.of("job", "sources", "rules", "detector", "llm", "actions", "sinks"));
 
         Section job = top.section("job", true);
-        job.onlyKeys(Set.of("name", "parallelism", "checkpoint-interval"));
+        job.onlyKeys(Set.of("name", "parallelism", "max-parallelism", "checkpoint-interval"));
         String jobName = job.requiredString("name");
         if (jobName != null && !NAME.matcher(jobName).matches()) {
             job.problem("name", "use letters, digits, '.', '_' and '-' only");
         }
         int parallelism = (int) job.number("parallelism", 0, 0, 4096);
+        int maxParallelism =
+                (int) job.number("max-parallelism", JobFile.DEFAULT_MAX_PARALLELISM, 1, 32768);
+        if (parallelism > maxParallelism) {
+            job.problem("parallelism", "must not exceed max-parallelism (" + maxParallelism + ")");
+        }
         Duration checkpointInterval = job.duration("checkpoint-interval", Duration.ofSeconds(10));
         if (checkpointInterval.toMillis() < 100) {
             job.problem("checkpoint-interval", "must be at least 100ms");
@@ -110,6 +115,7 @@ public final class JobFileParser {
         return new JobFile(
                 jobName,
                 parallelism,
+                maxParallelism,
                 checkpointInterval,
                 sources,
                 webSockets,

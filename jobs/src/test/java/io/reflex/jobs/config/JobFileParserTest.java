@@ -83,6 +83,17 @@ class JobFileParserTest {
     }
 
     @Test
+    void maxParallelismDefaultsTo128AndBoundsTheParallelism() throws Exception {
+        assertThat(new JobFileParser(Map.of()).parse("ok.yaml", MINIMAL).maxParallelism())
+                .isEqualTo(128);
+        String tooWide =
+                MINIMAL.replace(
+                        "job: {name: j}", "job: {name: j, parallelism: 8, max-parallelism: 4}");
+        assertThat(problems(tooWide))
+                .containsExactly("job.parallelism: must not exceed max-parallelism (4)");
+    }
+
+    @Test
     void listsEveryProblemWithItsPath() {
         String yaml =
                 String.join(
