@@ -243,6 +243,7 @@ class StandaloneClusterITCase {
         produce(name + ".events", second);
 
         long tm = cluster.pid("taskmanager-1");
+        long killedAt = System.currentTimeMillis();
         Process kill = new ProcessBuilder("kill", "-9", Long.toString(tm)).start();
         assertThat(kill.waitFor()).isZero();
         await(
@@ -254,10 +255,16 @@ class StandaloneClusterITCase {
 
         List<ConsumerRecord<byte[], byte[]>> actions =
                 cluster.awaitRecords(name + ".actions", 60, WAIT);
-        await(
-                "the job restarted",
-                WAIT,
-                () -> cluster.job(job).path("state").asText().equals("RUNNING"));
+        await("the job restarted", WAIT, () -> restartedAfter(cluster.job(job), killedAt));
+        JsonNode restarted = cluster.job(job);
+        long upAgain = 0;
+        for (JsonNode v : restarted.path("vertices")) {
+            upAgain = Math.max(upAgain, v.path("start-time").asLong());
+        }
+        System.out.printf(
+                "failover: TaskManager killed, a replacement started, every task deployed again"
+                        + " %.1f s after the kill%n",
+                (upAgain - killedAt) / 1e3);
         // A duplicate would be committed by a later checkpoint: let two more complete.
         long completed = completedCheckpoints(job);
         await(
@@ -393,6 +400,20 @@ class StandaloneClusterITCase {
             }
         }
         return lines;
+    }
+
+    /** True once every task of the job runs again in an attempt deployed after {@code since}. */
+    private static boolean restartedAfter(JsonNode job, long since) {
+        if (!job.path("state").asText().equals("RUNNING")) {
+            return false;
+        }
+        for (JsonNode v : job.path("vertices")) {
+            if (!v.path("status").asText().equals("RUNNING")
+                    || v.path("start-time").asLong() < since) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long completedCheckpoints(String jobId) throws Exception {
