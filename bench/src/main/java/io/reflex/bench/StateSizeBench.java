@@ -1,0 +1,261 @@
+package io.reflex.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.reflex.jobs.config.JobFile;
+import io.reflex.sandbox.EmbeddedKafka;
+import io.reflex.sandbox.StubLlmServer;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * TaskManager heap and RocksDB size on disk per 100,000 keys of state, for the Reflex pipeline
+ * (detector statistics, recent-event window, seen ids, agent memory) and for the plain job (one
+ * {@code Long} per key). Each job runs at two key counts; the figures per 100,000 keys are the
+ * slope between them, so the fixed cost of a running job (its MiniCluster, RocksDB's own files)
+ * drops out. A measurement is taken once a checkpoint has completed that includes every input
+ * record: the Kafka source commits its offsets on checkpoint completion, so the committed offsets
+ * reaching the end of the topic say so.
+ */
+final class StateSizeBench {
+    private StateSizeBench() {}
+
+    static BenchReport run(BenchContext ctx) throws Exception {
+        int small = (int) ctx.size(50_000, 500);
+        int large = (int) ctx.size(200_000, 2_000);
+        int perKey = 3;
+        double share = 0.001;
+        BenchReport report =
+                new BenchReport(
+                        "state-size",
+                        "heap and RocksDB size on disk per 100,000 keys",
+                        "Each job reads "
+                                + perKey
+                                + " trades per key for two key counts and keeps running; once a"
+                                + " checkpoint that includes every trade has completed, the"
+                                + " benchmark takes the JVM's heap in use after a full GC (the"
+                                + " MiniCluster's TaskManager runs in this JVM), the size of"
+                                + " RocksDB's working directory, and the size of the checkpoint"
+                                + " directory. Per 100,000 keys is the slope between the two key"
+                                + " counts. Reflex keeps per key the detector's statistics and"
+                                + " recent-event window, the ids it has seen (for dedupe), and the"
+                                + " agent's memory for keys that had a decision; the plain job"
+                                + " keeps one Long.");
+        report.param("key_counts", List.of(small, large))
+                .param("trades_per_key", perKey)
+                .param("significant_share", share)
+                .param("parallelism", BenchContext.PARALLELISM)
+                .param("state_backend", "rocksdb, incremental checkpoints")
+                .param("detector_defaults", "context-events 10, state-ttl 1d, dedupe-ttl 1h");
+        EmbeddedKafka kafka = ctx.kafka();
+        Map<String, double[]> slopes = new LinkedHashMap<>();
+        try (StubLlmServer stub = StubLlmServer.start(0, StubLlmServer.Settings.healthy(), 9)) {
+            for (String variant : List.of("reflex", "plain-flink")) {
+                Sample a = sample(ctx, kafka, stub, variant, small, perKey, share);
+                Sample b = sample(ctx, kafka, stub, variant, large, perKey, share);
+                double per = 100_000.0 / (large - small);
+                double heap = (b.heapMb - a.heapMb) * per;
+                double disk = (b.rocksDbMb - a.rocksDbMb) * per;
+                double checkpoint = (b.checkpointMb - a.checkpointMb) * per;
+                ObjectNode r = report.result(variant);
+                r.put("heap_mb_per_100k_keys", BenchReport.round(heap, 2));
+                r.put("rocksdb_disk_mb_per_100k_keys", BenchReport.round(disk, 2));
+                r.put("checkpoint_mb_per_100k_keys", BenchReport.round(checkpoint, 2));
+                r.put("heap_mb_at_" + large, BenchReport.round(b.heapMb, 1));
+                r.put("rocksdb_disk_mb_at_" + large, BenchReport.round(b.rocksDbMb, 2));
+                r.put("checkpoint_mb_at_" + large, BenchReport.round(b.checkpointMb, 2));
+                r.put("heap_mb_at_" + small, BenchReport.round(a.heapMb, 1));
+                r.put("rocksdb_disk_mb_at_" + small, BenchReport.round(a.rocksDbMb, 2));
+                slopes.put(variant, new double[] {heap, disk, checkpoint});
+                System.out.printf(
+                        "  %-12s per 100k keys: heap %.1f MB, RocksDB %.2f MB on disk,"
+                                + " checkpoint %.2f MB%n",
+                        variant, heap, disk, checkpoint);
+            }
+        }
+        double[] reflex = slopes.get("reflex");
+        double[] plain = slopes.get("plain-flink");
+        report.ratio(
+                "reflex / plain-flink, RocksDB on disk",
+                reflex[1] / plain[1],
+                "bytes per key of state");
+        report.ratio(
+                "reflex / plain-flink, checkpoint",
+                reflex[2] / plain[2],
+                "bytes per key in a checkpoint");
+        report.ratio(
+                "reflex RocksDB bytes per key",
+                reflex[1] * 1024 * 1024 / 100_000,
+                "on disk, after " + perKey + " trades per key");
+        report.note(
+                "Keyed state lives in RocksDB, off the Java heap, so heap per key is close to"
+                        + " zero for both jobs; the heap figure is the slope of heap in use after a"
+                        + " full GC and moves by a few MB between runs (the broker and the stub"
+                        + " share the JVM).");
+        report.note(
+                "Most of Reflex's bytes per key are the recent-event window (up to 10 events with"
+                        + " their payloads) and one seen-id entry per event for the dedupe TTL;"
+                        + " both are bounded by the detector's settings.");
+        Map<String, List<Double>> series = new LinkedHashMap<>();
+        series.put(
+                "reflex",
+                List.of(
+                        BenchReport.round(reflex[1], 2),
+                        BenchReport.round(reflex[2], 2),
+                        BenchReport.round(Math.max(reflex[0], 0), 2)));
+        series.put(
+                "plain flink",
+                List.of(
+                        BenchReport.round(plain[1], 2),
+                        BenchReport.round(plain[2], 2),
+                        BenchReport.round(Math.max(plain[0], 0), 2)));
+        report.chart(
+                "state per 100,000 keys",
+                "MB per 100,000 keys",
+                List.of("RocksDB on disk", "checkpoint", "heap"),
+                series,
+                false);
+        return report;
+    }
+
+    private record Sample(double heapMb, double rocksDbMb, double checkpointMb) {}
+
+    private static Sample sample(
+            BenchContext ctx,
+            EmbeddedKafka kafka,
+            StubLlmServer stub,
+            String variant,
+            int keys,
+            int perKey,
+            double share)
+            throws Exception {
+        BenchJobs.Topics topics = BenchJobs.Topics.create(kafka, "state");
+        BenchEvents.produceEvenly(
+                kafka.bootstrapServers(), topics.events(), keys, perKey, share, 5);
+        JobFile job =
+                BenchJobs.jobFile(
+                        "state-" + variant + "-" + keys,
+                        kafka,
+                        topics,
+                        stub.baseUrl(),
+                        false,
+                        "at-least-once",
+                        ctx.smoke() ? "300ms" : "2s",
+                        "");
+        Path checkpoints = ctx.scratch("checkpoints");
+        Path rocksdb = ctx.scratch("rocksdb");
+        Configuration extra = new Configuration();
+        extra.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
+        extra.setString("state.backend.rocksdb.localdir", rocksdb.toString());
+        extra.setString("execution.checkpointing.num-retained", "1");
+        StreamExecutionEnvironment env = ctx.env(BenchJobs.configuration(job, extra));
+        String probe = job.name() + "-" + System.nanoTime();
+        if (variant.equals("reflex")) {
+            BenchJobs.reflex(env, job, probe);
+        } else {
+            BenchJobs.plain(env, job, probe);
+        }
+        double before = heapAfterGcMb();
+        JobClient client = env.executeAsync(job.name());
+        try {
+            waitForCommittedEnd(
+                    kafka, client, job.sources().get(0).groupId(), topics.events(), keys);
+            double heap = heapAfterGcMb() - before;
+            Sample s = new Sample(heap, sizeMb(rocksdb), sizeMb(checkpoints));
+            System.out.printf(
+                    "    %-12s %7d keys: heap +%.1f MB, RocksDB %.2f MB, checkpoint %.2f MB%n",
+                    variant, keys, s.heapMb, s.rocksDbMb, s.checkpointMb);
+            return s;
+        } finally {
+            client.cancel().get(60, TimeUnit.SECONDS);
+            BenchJobs.Probe.remove(probe);
+            waitTerminal(client);
+        }
+    }
+
+    /** Waits until the job's consumer group has committed the end of every partition. */
+    private static void waitForCommittedEnd(
+            EmbeddedKafka kafka, JobClient client, String group, String topic, int keys)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
+            Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
+            for (int p = 0; p < BenchContext.PARALLELISM; p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end =
+                    admin.listOffsets(latest).all().get();
+            while (true) {
+                JobStatus status = client.getJobStatus().get();
+                if (status.isTerminalState()) {
+                    throw new IllegalStateException("the job ended early: " + status);
+                }
+                Map<TopicPartition, OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                boolean done = true;
+                for (var e : end.entrySet()) {
+                    OffsetAndMetadata c = committed.get(e.getKey());
+                    if (c == null || c.offset() < e.getValue().offset()) {
+                        done = false;
+                    }
+                }
+                if (done) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(
+                            "the job did not commit the end of " + topic + " in 5 minutes");
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            }
+        }
+    }
+
+    private static void waitTerminal(JobClient client) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!client.getJobStatus().get().isTerminalState() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+    }
+
+    private static double heapAfterGcMb() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return memory.getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0);
+    }
+
+    private static double sizeMb(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile)
+                            .mapToLong(
+                                    f -> {
+                                        try {
+                                            return Files.size(f);
+                                        } catch (IOException e) {
+                                            return 0; // deleted by a compaction meanwhile
+                                        }
+                                    })
+                            .sum()
+                    / (1024.0 * 1024.0);
+        }
+    }
+}
