@@ -30,7 +30,7 @@ final class IngestBench {
     private IngestBench() {}
 
     static BenchReport run(BenchContext ctx) throws Exception {
-        long n = ctx.size(Long.getLong("bench.ingest.events", 1_500_000), 5_000);
+        long n = ctx.size(Long.getLong("bench.ingest.events", 1_000_000), 5_000);
         int keys = (int) ctx.size(10_000, 200);
         int rounds = (int) ctx.size(2, 1);
         double share = 0.001;

@@ -7,14 +7,16 @@ import io.reflex.sandbox.StubLlmServer;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -28,37 +30,37 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * TaskManager heap and RocksDB size on disk per 100,000 keys of state, for the Reflex pipeline
  * (detector statistics, recent-event window, seen ids, agent memory) and for the plain job (one
- * {@code Long} per key). Each job runs at two key counts; the figures per 100,000 keys are the
- * slope between them, so the fixed cost of a running job (its MiniCluster, RocksDB's own files)
- * drops out. A measurement is taken once a checkpoint has completed that includes every input
- * record: the Kafka source commits its offsets on checkpoint completion, so the committed offsets
- * reaching the end of the topic say so.
+ * {@code Long} per key). Each job starts on an empty topic; once it runs, the benchmark takes its
+ * baseline, writes the trades, and measures again when a checkpoint has completed that includes
+ * every trade: the Kafka source commits its offsets on checkpoint completion, so the committed
+ * offsets reaching the end of the topic say so. The growth is the state's.
  */
 final class StateSizeBench {
     private StateSizeBench() {}
 
     static BenchReport run(BenchContext ctx) throws Exception {
-        int small = (int) ctx.size(50_000, 500);
-        int large = (int) ctx.size(200_000, 2_000);
+        int keys = (int) ctx.size(200_000, 2_000);
         int perKey = 3;
         double share = 0.001;
         BenchReport report =
                 new BenchReport(
                         "state-size",
                         "heap and RocksDB size on disk per 100,000 keys",
-                        "Each job reads "
+                        "Each job starts on an empty topic and, once running, has its baseline"
+                                + " taken; then "
                                 + perKey
-                                + " trades per key for two key counts and keeps running; once a"
-                                + " checkpoint that includes every trade has completed, the"
-                                + " benchmark takes the JVM's heap in use after a full GC (the"
-                                + " MiniCluster's TaskManager runs in this JVM), the size of"
-                                + " RocksDB's working directory, and the size of the checkpoint"
-                                + " directory. Per 100,000 keys is the slope between the two key"
-                                + " counts. Reflex keeps per key the detector's statistics and"
+                                + " trades per key arrive for "
+                                + keys
+                                + " keys. When a checkpoint that includes every trade has"
+                                + " completed, the benchmark takes the growth of the JVM's heap"
+                                + " in use after a full GC (the MiniCluster's TaskManager runs in"
+                                + " this JVM), the growth of RocksDB's working directory, and the"
+                                + " size of the checkpoint directory, and scales them to 100,000"
+                                + " keys. Reflex keeps per key the detector's statistics and"
                                 + " recent-event window, the ids it has seen (for dedupe), and the"
                                 + " agent's memory for keys that had a decision; the plain job"
                                 + " keeps one Long.");
-        report.param("key_counts", List.of(small, large))
+        report.param("keys", keys)
                 .param("trades_per_key", perKey)
                 .param("significant_share", share)
                 .param("parallelism", BenchContext.PARALLELISM)
@@ -68,21 +70,19 @@ final class StateSizeBench {
         Map<String, double[]> slopes = new LinkedHashMap<>();
         try (StubLlmServer stub = StubLlmServer.start(0, StubLlmServer.Settings.healthy(), 9)) {
             for (String variant : List.of("reflex", "plain-flink")) {
-                Sample a = sample(ctx, kafka, stub, variant, small, perKey, share);
-                Sample b = sample(ctx, kafka, stub, variant, large, perKey, share);
-                double per = 100_000.0 / (large - small);
-                double heap = (b.heapMb - a.heapMb) * per;
-                double disk = (b.rocksDbMb - a.rocksDbMb) * per;
-                double checkpoint = (b.checkpointMb - a.checkpointMb) * per;
+                Sample d = sample(ctx, kafka, stub, variant, keys, perKey, share);
+                double per = 100_000.0 / keys;
+                double heap = d.heapMb * per;
+                double disk = d.rocksDbMb * per;
+                double checkpoint = d.checkpointMb * per;
                 ObjectNode r = report.result(variant);
+                r.put("keys", keys);
                 r.put("heap_mb_per_100k_keys", BenchReport.round(heap, 2));
                 r.put("rocksdb_disk_mb_per_100k_keys", BenchReport.round(disk, 2));
                 r.put("checkpoint_mb_per_100k_keys", BenchReport.round(checkpoint, 2));
-                r.put("heap_mb_at_" + large, BenchReport.round(b.heapMb, 1));
-                r.put("rocksdb_disk_mb_at_" + large, BenchReport.round(b.rocksDbMb, 2));
-                r.put("checkpoint_mb_at_" + large, BenchReport.round(b.checkpointMb, 2));
-                r.put("heap_mb_at_" + small, BenchReport.round(a.heapMb, 1));
-                r.put("rocksdb_disk_mb_at_" + small, BenchReport.round(a.rocksDbMb, 2));
+                r.put("heap_growth_mb", BenchReport.round(d.heapMb, 1));
+                r.put("rocksdb_growth_mb", BenchReport.round(d.rocksDbMb, 2));
+                r.put("checkpoint_mb", BenchReport.round(d.checkpointMb, 2));
                 slopes.put(variant, new double[] {heap, disk, checkpoint});
                 System.out.printf(
                         "  %-12s per 100k keys: heap %.1f MB, RocksDB %.2f MB on disk,"
@@ -106,7 +106,7 @@ final class StateSizeBench {
                 "on disk, after " + perKey + " trades per key");
         report.note(
                 "Keyed state lives in RocksDB, off the Java heap, so heap per key is close to"
-                        + " zero for both jobs; the heap figure is the slope of heap in use after a"
+                        + " zero for both jobs; the heap figure is the growth of heap in use after a"
                         + " full GC and moves by a few MB between runs (the broker and the stub"
                         + " share the JVM).");
         report.note(
@@ -147,8 +147,6 @@ final class StateSizeBench {
             double share)
             throws Exception {
         BenchJobs.Topics topics = BenchJobs.Topics.create(kafka, "state");
-        BenchEvents.produceEvenly(
-                kafka.bootstrapServers(), topics.events(), keys, perKey, share, 5);
         JobFile job =
                 BenchJobs.jobFile(
                         "state-" + variant + "-" + keys,
@@ -172,15 +170,23 @@ final class StateSizeBench {
         } else {
             BenchJobs.plain(env, job, probe);
         }
-        double before = heapAfterGcMb();
         JobClient client = env.executeAsync(job.name());
         try {
+            waitRunning(client);
+            // The job runs on an empty topic: what it holds now is not state.
+            double heapBefore = heapAfterGcMb();
+            double diskBefore = sizeMb(rocksdb, true);
+            BenchEvents.produceEvenly(
+                    kafka.bootstrapServers(), topics.events(), keys, perKey, share, 5);
             waitForCommittedEnd(
                     kafka, client, job.sources().get(0).groupId(), topics.events(), keys);
-            double heap = heapAfterGcMb() - before;
-            Sample s = new Sample(heap, sizeMb(rocksdb), sizeMb(checkpoints));
+            Sample s =
+                    new Sample(
+                            heapAfterGcMb() - heapBefore,
+                            sizeMb(rocksdb, true) - diskBefore,
+                            sizeMb(checkpoints, false));
             System.out.printf(
-                    "    %-12s %7d keys: heap +%.1f MB, RocksDB %.2f MB, checkpoint %.2f MB%n",
+                    "    %-12s %7d keys: heap %+.1f MB, RocksDB %+.2f MB, checkpoint %.2f MB%n",
                     variant, keys, s.heapMb, s.rocksDbMb, s.checkpointMb);
             return s;
         } finally {
@@ -228,9 +234,31 @@ final class StateSizeBench {
         }
     }
 
+    private static void waitRunning(JobClient client) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (client.getJobStatus().get() != JobStatus.RUNNING) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the job did not start within 60 s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        // Let the sources open and RocksDB create its instances before the baseline is taken.
+        long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (System.nanoTime() < settle) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
     private static void waitTerminal(JobClient client) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!client.getJobStatus().get().isTerminalState() && System.nanoTime() < deadline) {
+        while (System.nanoTime() < deadline) {
+            try {
+                if (client.getJobStatus().get().isTerminalState()) {
+                    return;
+                }
+            } catch (Exception e) {
+                return; // the job's MiniCluster has shut down with it
+            }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         }
     }
@@ -243,19 +271,37 @@ final class StateSizeBench {
         return memory.getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0);
     }
 
-    private static double sizeMb(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile)
-                            .mapToLong(
-                                    f -> {
-                                        try {
-                                            return Files.size(f);
-                                        } catch (IOException e) {
-                                            return 0; // deleted by a compaction meanwhile
-                                        }
-                                    })
-                            .sum()
-                    / (1024.0 * 1024.0);
-        }
+    /**
+     * Bytes of the regular files under {@code dir}, in MB; in RocksDB's working directory, without
+     * its local checkpoint directories ({@code chk-N}: hard links to the same files while a
+     * checkpoint uploads). Files that a compaction or a finished checkpoint deletes meanwhile are
+     * skipped.
+     */
+    private static double sizeMb(Path dir, boolean rocksDbWorkingDir) throws IOException {
+        long[] bytes = {0};
+        Files.walkFileTree(
+                dir,
+                new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) {
+                        return rocksDbWorkingDir && d.getFileName().toString().startsWith("chk-")
+                                ? FileVisitResult.SKIP_SUBTREE
+                                : FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFile(Path f, BasicFileAttributes a) {
+                        if (a.isRegularFile()) {
+                            bytes[0] += a.size();
+                        }
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFileFailed(Path f, IOException e) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
+        return bytes[0] / (1024.0 * 1024.0);
     }
 }

@@ -53,10 +53,10 @@ class BenchSmokeITCase {
                 .containsOnly(figures("burst-cost", "triggers").get(0));
         assertThat(figures("latency", "p99_ms")).hasSize(3).allMatch(v -> v > 0);
         assertThat(figures("latency", "samples")).allMatch(v -> v > 0);
-        assertThat(figures("state-size", "rocksdb_disk_mb_at_2000"))
+        assertThat(figures("state-size", "rocksdb_disk_mb_per_100k_keys"))
                 .hasSize(2)
                 .allMatch(v -> v > 0);
-        assertThat(figures("state-size", "checkpoint_mb_at_2000")).hasSize(2).allMatch(v -> v > 0);
+        assertThat(figures("state-size", "checkpoint_mb")).hasSize(2).allMatch(v -> v > 0);
     }
 
     private List<Double> figures(String benchmark, String field) throws Exception {
