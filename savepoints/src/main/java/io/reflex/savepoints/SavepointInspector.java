@@ -7,6 +7,7 @@ import io.reflex.operators.agent.AgentMemory;
 import io.reflex.operators.agent.LlmAgentOperator;
 import io.reflex.operators.detect.Detector;
 import io.reflex.operators.detect.DetectorState;
+import io.reflex.operators.detect.RecentEvent;
 import io.reflex.operators.model.Json;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -47,7 +50,7 @@ import org.apache.flink.util.Collector;
  * Processor API and prints it as JSON lines, one per operator and key:
  *
  * <pre>
- * {"operator":"detector","key":"ACME","state":{...rolling statistics, recent events...}}
+ * {"operator":"detector","key":"ACME","state":{...rolling statistics...},"recent":[...events...]}
  * {"operator":"llm-agent","key":"ACME","pending":{...},"backlog":[...],"memory":{...}}
  * </pre>
  *
@@ -192,19 +195,23 @@ public final class SavepointInspector {
     static <T> ValueStateDescriptor<T> descriptor(String name, Class<T> type, boolean ttl) {
         ValueStateDescriptor<T> d = new ValueStateDescriptor<>(name, TypeInformation.of(type));
         if (ttl) {
-            d.enableTimeToLive(
-                    StateTtlConfig.newBuilder(Duration.ofDays(365 * 100))
-                            .setStateVisibility(
-                                    StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp)
-                            .build());
+            d.enableTimeToLive(showExpired());
         }
         return d;
+    }
+
+    /** A TTL setting that reads entries whether or not they have expired. */
+    static StateTtlConfig showExpired() {
+        return StateTtlConfig.newBuilder(Duration.ofDays(365 * 100))
+                .setStateVisibility(StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp)
+                .build();
     }
 
     /** The detector's rolling statistics and recent events per key. */
     static final class DetectorReader extends KeyedStateReaderFunction<String, String> {
         private final String only;
         private transient ValueState<DetectorState> state;
+        private transient ListState<RecentEvent> recent;
 
         DetectorReader(String only) {
             this.only = only;
@@ -215,6 +222,11 @@ public final class SavepointInspector {
             state =
                     getRuntimeContext()
                             .getState(descriptor(Detector.STATE_NAME, DetectorState.class, true));
+            ListStateDescriptor<RecentEvent> r =
+                    new ListStateDescriptor<>(
+                            Detector.RECENT_STATE_NAME, TypeInformation.of(RecentEvent.class));
+            r.enableTimeToLive(showExpired());
+            recent = getRuntimeContext().getListState(r);
         }
 
         @Override
@@ -228,6 +240,12 @@ public final class SavepointInspector {
             line.put("operator", ReflexJob.DETECTOR_UID);
             line.put("key", key);
             line.set("state", Json.MAPPER.valueToTree(s));
+            List<RecentEvent> events = new ArrayList<>();
+            Iterable<RecentEvent> stored = recent.get();
+            if (stored != null) {
+                stored.forEach(events::add);
+            }
+            line.set("recent", Json.MAPPER.valueToTree(events));
             out.collect(Json.MAPPER.writeValueAsString(line));
         }
     }

@@ -7,8 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.operators.model.Event;
 import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -21,8 +24,9 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * The keyed detection step. Per key it keeps the recent events and each rule's statistics in one
- * {@link DetectorState}, remembers event ids to drop replays, and emits a {@link Trigger} with a
+ * The keyed detection step. Per key it keeps each rule's statistics in one {@link DetectorState}
+ * (one read and one write per event), the recent events in a list that is appended to and read only
+ * when a rule fires, remembers event ids to drop replays, and emits a {@link Trigger} with a
  * compact context when a rule fires and is not cooling down. {@code absence} rules use event-time
  * timers. All state has a TTL.
  *
@@ -34,11 +38,13 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
 
     public static final String STATE_NAME = "detector-state";
     public static final String SEEN_IDS_STATE_NAME = "detector-seen-ids";
+    public static final String RECENT_STATE_NAME = "detector-recent";
 
     private final DetectorOptions options;
 
     private transient ValueState<DetectorState> state;
     private transient MapState<String, Boolean> seenIds;
+    private transient ListState<RecentEvent> recent;
     private transient Counter events;
     private transient Counter duplicates;
     private transient Counter triggers;
@@ -52,6 +58,18 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     public static ValueStateDescriptor<DetectorState> stateDescriptor(DetectorOptions options) {
         ValueStateDescriptor<DetectorState> d =
                 new ValueStateDescriptor<>(STATE_NAME, TypeInformation.of(DetectorState.class));
+        d.enableTimeToLive(ttl(options.stateTtl()));
+        return d;
+    }
+
+    /**
+     * The recent events' descriptor, shared with savepoint tooling. A list of its own, so that an
+     * event is appended without reading the others (a RocksDB merge); it is read only when a rule
+     * fires, and trimmed back to {@code contextEvents} once it holds twice that.
+     */
+    public static ListStateDescriptor<RecentEvent> recentDescriptor(DetectorOptions options) {
+        ListStateDescriptor<RecentEvent> d =
+                new ListStateDescriptor<>(RECENT_STATE_NAME, TypeInformation.of(RecentEvent.class));
         d.enableTimeToLive(ttl(options.stateTtl()));
         return d;
     }
@@ -75,6 +93,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     public void open(OpenContext openContext) {
         state = getRuntimeContext().getState(stateDescriptor(options));
         seenIds = getRuntimeContext().getMapState(seenIdsDescriptor(options));
+        recent = getRuntimeContext().getListState(recentDescriptor(options));
         var group = getRuntimeContext().getMetricGroup().addGroup("reflex");
         events = group.counter("events");
         duplicates = group.counter("duplicates");
@@ -177,7 +196,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             List<String> eventIds,
             ObjectNode details,
             Collector<Trigger> out)
-            throws JsonProcessingException {
+            throws Exception {
         if (rs.lastFired != Long.MIN_VALUE && eventTime - rs.lastFired < rule.cooldownMs()) {
             cooledDown.inc();
             return;
@@ -187,8 +206,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         out.collect(new Trigger(rule.id(), key, eventTime, eventIds, context(rule, details, s)));
     }
 
-    private String context(RuleSpec rule, ObjectNode details, DetectorState s)
-            throws JsonProcessingException {
+    private String context(RuleSpec rule, ObjectNode details, DetectorState s) throws Exception {
         ObjectNode ctx = Json.MAPPER.createObjectNode();
         ObjectNode r = ctx.putObject("rule");
         r.put("id", rule.id());
@@ -198,7 +216,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         }
         r.setAll(details);
         ArrayNode events = ctx.putArray("recent_events");
-        for (RecentEvent e : s.recent) {
+        for (RecentEvent e : recentEvents()) {
             ObjectNode n = events.addObject();
             n.put("id", e.id);
             n.put("time", e.eventTime);
@@ -229,15 +247,35 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return Json.MAPPER.writeValueAsString(ctx);
     }
 
-    private void remember(DetectorState s, Event event) {
+    private void remember(DetectorState s, Event event) throws Exception {
+        if (!s.recent.isEmpty()) {
+            // State from before the recent events had a list of their own: move them over once.
+            recent.addAll(s.recent);
+            s.recentCount = s.recent.size();
+            s.recent = new ArrayList<>();
+        }
         String payload = event.payload();
         if (payload.length() > options.contextEventMaxChars()) {
             payload = payload.substring(0, options.contextEventMaxChars());
         }
-        s.recent.add(new RecentEvent(event.id(), event.eventTime(), event.source(), payload));
-        while (s.recent.size() > options.contextEvents()) {
-            s.recent.remove(0);
+        recent.add(new RecentEvent(event.id(), event.eventTime(), event.source(), payload));
+        s.recentCount++;
+        if (s.recentCount >= 2 * Math.max(1, options.contextEvents())) {
+            List<RecentEvent> kept = recentEvents();
+            recent.update(kept);
+            s.recentCount = kept.size();
         }
+    }
+
+    /** The newest {@code contextEvents} recent events, oldest first. */
+    private List<RecentEvent> recentEvents() throws Exception {
+        List<RecentEvent> all = new ArrayList<>();
+        Iterable<RecentEvent> stored = recent.get();
+        if (stored != null) {
+            stored.forEach(all::add);
+        }
+        int from = Math.max(0, all.size() - options.contextEvents());
+        return new ArrayList<>(all.subList(from, all.size()));
     }
 
     private static JsonNode parse(String payload) throws JsonProcessingException {

@@ -6,12 +6,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Everything the detector keeps for one key, in one value so that an event costs one state read and
- * one write. A Flink POJO: its serializer supports adding and removing fields across savepoints.
+ * The statistics the detector keeps for one key, in one value so that an event costs one state read
+ * and one write; the recent events are in a list state of their own. A Flink POJO: its serializer
+ * supports adding and removing fields across savepoints.
  */
 public class DetectorState {
-    /** The key's most recent events, oldest first, at most {@code contextEvents}. */
+    /**
+     * Empty. Until 0.1 the recent events lived here and were read and written with every event;
+     * they now have a list state of their own ({@link Detector#RECENT_STATE_NAME}). State restored
+     * from a 0.1 savepoint moves them over on the key's next event.
+     */
     public List<RecentEvent> recent = new ArrayList<>();
+
+    /** How many events the recent-events list holds, so that it is trimmed without reading it. */
+    public int recentCount;
 
     /** Per-rule statistics, by rule id. */
     public Map<String, RuleState> rules = new HashMap<>();

@@ -117,6 +117,22 @@ class DetectorTest {
     }
 
     @Test
+    void contextKeepsTheNewestEventsAcrossTrims() throws Exception {
+        DetectorOptions o = DetectorOptions.withRules(List.of(changePct(600_000, 5, 0)));
+        var h = harness(o.rules().get(0));
+        int n = 3 * o.contextEvents() + 1; // trimmed twice on the way
+        for (int i = 0; i < n; i++) {
+            h.processElement(trade("t" + i, "ACME", 100, 1, 1_000 + i), 1_000 + i);
+        }
+        h.processElement(trade("jump", "ACME", 120, 1, 5_000), 5_000);
+        JsonNode ctx = Json.MAPPER.readTree(h.extractOutputValues().get(0).context());
+        JsonNode events = ctx.get("recent_events");
+        assertThat(events).hasSize(o.contextEvents());
+        assertThat(events.get(o.contextEvents() - 1).get("id").asText()).isEqualTo("jump");
+        assertThat(events.get(0).get("id").asText()).isEqualTo("t" + (n - o.contextEvents() + 1));
+    }
+
+    @Test
     void changePctForgetsValuesOutsideTheWindow() throws Exception {
         var h = harness(changePct(1_000, 5, 0));
         h.processElement(trade("t1", "ACME", 100, 1, 1_000), 1_000);
@@ -210,7 +226,7 @@ class DetectorTest {
         assertThat(restored.extractOutputValues())
                 .extracting(t -> t.eventIds().get(0))
                 .containsExactly("t2");
-        // one key: its detector state and its map of seen ids
-        assertThat(restored.numKeyedStateEntries()).isEqualTo(2);
+        // one key: its detector state, its recent events and its map of seen ids
+        assertThat(restored.numKeyedStateEntries()).isEqualTo(3);
     }
 }
