@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -437,7 +438,12 @@ class ReflexPipelineITCase {
         send(p, topic, json.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Sends one record and waits for it, so that input the broker refused fails the test here. */
     private static void send(Producer<byte[], byte[]> p, String topic, byte[] value) {
-        p.send(new ProducerRecord<>(topic, null, value));
+        try {
+            p.send(new ProducerRecord<>(topic, null, value)).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not write the test input to " + topic, e);
+        }
     }
 }

@@ -8,9 +8,13 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -122,6 +126,37 @@ public final class EmbeddedKafka implements AutoCloseable {
                     throw e;
                 }
             }
+            awaitLeaders(admin, topics);
+        }
+    }
+
+    /**
+     * Waits until every partition of {@code topics} has a leader. Creation returns when the
+     * controller has the topics; a producer that writes before the broker leads the partition has
+     * been seen to fail with OutOfOrderSequenceException on its retry.
+     */
+    private static void awaitLeaders(Admin admin, Collection<String> topics)
+            throws ExecutionException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            boolean ready = true;
+            try {
+                for (TopicDescription d :
+                        admin.describeTopics(topics).allTopicNames().get().values()) {
+                    for (TopicPartitionInfo p : d.partitions()) {
+                        ready &= p.leader() != null && p.leader().id() >= 0;
+                    }
+                }
+            } catch (ExecutionException e) {
+                ready = false; // not visible in the metadata yet
+            }
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topics " + topics + " have no leader after 30 s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
     }
 
