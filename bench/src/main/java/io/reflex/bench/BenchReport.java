@@ -253,15 +253,12 @@ public final class BenchReport {
             md.append(
                     "## Targets\n\n| target | threshold | this run | met |\n| --- | --- | --- | --- |\n");
             for (JsonNode t : targets) {
-                md.append("| ")
-                        .append(t.get("target").asText())
-                        .append(" | ")
-                        .append(t.get("threshold").asText())
-                        .append(" | ")
-                        .append(t.get("actual").asText())
-                        .append(" | ")
-                        .append(t.get("met").asBoolean() ? "yes" : "**no**")
-                        .append(" |\n");
+                row(
+                        md,
+                        t.get("target").asText(),
+                        t.get("threshold").asText(),
+                        t.get("actual").asText(),
+                        t.get("met").asBoolean() ? "yes" : "**no**");
             }
             md.append("\n");
         }
@@ -269,13 +266,7 @@ public final class BenchReport {
             md.append(
                     "## Ratios (same run)\n\n| ratio | value | compares |\n| --- | --- | --- |\n");
             for (JsonNode r : ratios) {
-                md.append("| ")
-                        .append(r.get("name").asText())
-                        .append(" | ")
-                        .append(r.get("value").asText())
-                        .append(" | ")
-                        .append(r.get("meaning").asText())
-                        .append(" |\n");
+                row(md, r.get("name").asText(), r.get("value").asText(), r.get("meaning").asText());
             }
             md.append("\n");
         }
@@ -289,25 +280,16 @@ public final class BenchReport {
             notes.forEach(n -> md.append("- ").append(n).append("\n"));
         }
         md.append("\n## Parameters\n\n| parameter | value |\n| --- | --- |\n");
-        params.fields()
-                .forEachRemaining(
-                        e ->
-                                md.append("| ")
-                                        .append(e.getKey())
-                                        .append(" | ")
-                                        .append(text(e.getValue()))
-                                        .append(" |\n"));
+        params.fields().forEachRemaining(e -> row(md, e.getKey(), text(e.getValue())));
         md.append("\n## Environment\n\n| | |\n| --- | --- |\n");
         json.get("environment")
                 .fields()
-                .forEachRemaining(
-                        e ->
-                                md.append("| ")
-                                        .append(e.getKey())
-                                        .append(" | ")
-                                        .append(text(e.getValue()))
-                                        .append(" |\n"));
+                .forEachRemaining(e -> row(md, e.getKey(), text(e.getValue())));
         return md.toString();
+    }
+
+    private static void row(StringBuilder md, String... cells) {
+        md.append("| ").append(String.join(" | ", cells)).append(" |\n");
     }
 
     private static void table(StringBuilder md, ArrayNode rows) {

@@ -1,5 +1,8 @@
 package io.reflex.savepoints;
 
+import static io.reflex.sandbox.MarketEvents.news;
+import static io.reflex.sandbox.MarketEvents.trade;
+
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.operators.action.ActionIds;
@@ -70,14 +73,6 @@ final class CompatRecords {
 
     private static Trigger trigger(String rule, String key, long ts, String eventId) {
         return new Trigger(rule, key, ts, List.of(eventId), "");
-    }
-
-    static String trade(String id, String key, long ts, double price) {
-        return MarketEvents.trade(id, key, ts, price);
-    }
-
-    static String news(String id, String key, long ts, String headline) {
-        return MarketEvents.news(id, key, ts, headline);
     }
 
     static void produce(String bootstrap, List<String> values) {

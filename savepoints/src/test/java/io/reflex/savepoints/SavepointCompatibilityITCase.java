@@ -7,6 +7,7 @@ import io.reflex.jobs.ReflexJob;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
+import io.reflex.sandbox.MarketEvents;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
 import java.nio.file.Files;
@@ -107,8 +108,8 @@ class SavepointCompatibilityITCase {
         CompatRecords.produce(
                 kafka.bootstrapServers(),
                 List.of(
-                        CompatRecords.trade("K0-jump", "K0", 5_000, 110.0),
-                        CompatRecords.news("M0-again", "M0", 5_000, "M0 fraud again")));
+                        MarketEvents.trade("K0-jump", "K0", 5_000, 110.0),
+                        MarketEvents.news("M0-again", "M0", 5_000, "M0 fraud again")));
         Set<String> expected = new HashSet<>();
         for (String k : CompatRecords.PENDING) {
             expected.add(CompatRecords.actionId("alarming-news", k, 3_000, k + "-n"));

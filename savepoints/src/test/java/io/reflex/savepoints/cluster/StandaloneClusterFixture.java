@@ -167,6 +167,19 @@ final class StandaloneClusterFixture implements AutoCloseable {
         assertThat(r.statusCode()).isEqualTo(200);
     }
 
+    /** Cancels a job through the REST API and waits until it is cancelled. */
+    void cancel(String jobId, Duration timeout) throws Exception {
+        http.send(
+                HttpRequest.newBuilder(URI.create(restUrl + "/jobs/" + jobId + "?mode=cancel"))
+                        .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.discarding());
+        await(
+                "job " + jobId + " cancelled",
+                timeout,
+                () -> job(jobId).path("state").asText().equals("CANCELED"));
+    }
+
     /** A job's REST description. */
     JsonNode job(String jobId) throws Exception {
         return rest("/jobs/" + jobId);

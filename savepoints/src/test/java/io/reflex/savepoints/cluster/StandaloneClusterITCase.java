@@ -1,5 +1,7 @@
 package io.reflex.savepoints.cluster;
 
+import static io.reflex.sandbox.MarketEvents.news;
+import static io.reflex.sandbox.MarketEvents.trade;
 import static io.reflex.savepoints.cluster.StandaloneClusterFixture.await;
 import static io.reflex.savepoints.cluster.StandaloneClusterFixture.jobId;
 import static io.reflex.savepoints.cluster.StandaloneClusterFixture.savepoint;
@@ -361,21 +363,7 @@ class StandaloneClusterITCase {
     }
 
     private static void cancel(String jobId) throws Exception {
-        java.net.http.HttpClient.newHttpClient()
-                .send(
-                        java.net.http.HttpRequest.newBuilder(
-                                        java.net.URI.create(
-                                                cluster.restUrl
-                                                        + "/jobs/"
-                                                        + jobId
-                                                        + "?mode=cancel"))
-                                .method("PATCH", java.net.http.HttpRequest.BodyPublishers.noBody())
-                                .build(),
-                        java.net.http.HttpResponse.BodyHandlers.discarding());
-        await(
-                "job " + jobId + " cancelled",
-                WAIT,
-                () -> cluster.job(jobId).path("state").asText().equals("CANCELED"));
+        cluster.cancel(jobId, WAIT);
     }
 
     /** {@code bin/reflex savepoint inspect PATH --key K}, by operator. */
@@ -421,14 +409,6 @@ class StandaloneClusterITCase {
                 .path("counts")
                 .path("completed")
                 .asLong();
-    }
-
-    private static String trade(String id, String key, long ts, double price) {
-        return MarketEvents.trade(id, key, ts, price);
-    }
-
-    private static String news(String id, String key, long ts, String headline) {
-        return MarketEvents.news(id, key, ts, headline);
     }
 
     private static void produce(String topic, List<String> values) {
