@@ -1,12 +1,12 @@
 package io.reflex.bench;
 
 import io.reflex.jobs.ReflexJob;
-import io.reflex.jobs.SourceDecoding;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.jobs.kafka.DecodingDeserializer;
 import io.reflex.jobs.kafka.KafkaConnectors;
 import io.reflex.operators.decode.Decoded;
+import io.reflex.operators.decode.EventDecoder;
 import io.reflex.sandbox.EmbeddedKafka;
 import java.util.Map;
 import java.util.UUID;
@@ -149,12 +149,7 @@ final class BenchJobs {
                                 new TimedDeserializer(
                                         probe,
                                         new DecodingDeserializer(
-                                                spec.name(),
-                                                SourceDecoding.decoder(
-                                                        spec.keyPointer(),
-                                                        spec.eventTimePointer(),
-                                                        spec.idPointer(),
-                                                        spec.maxRecordBytes()))));
+                                                spec.name(), new EventDecoder(spec.decoding()))));
         if (spec.bounded()) {
             builder.setBounded(OffsetsInitializer.latest());
         }

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -127,6 +128,20 @@ public final class EmbeddedKafka implements AutoCloseable {
                 }
             }
             awaitLeaders(admin, topics);
+        }
+    }
+
+    /**
+     * Creates {@code topic} with topic-level {@code configs}, for example {@code
+     * max.message.bytes}.
+     */
+    public void createTopic(String topic, int partitions, Map<String, String> configs)
+            throws ExecutionException, InterruptedException {
+        try (Admin admin = Admin.create(clientProperties())) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(configs)))
+                    .all()
+                    .get();
+            awaitLeaders(admin, List.of(topic));
         }
     }
 

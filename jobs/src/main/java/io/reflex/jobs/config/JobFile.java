@@ -2,6 +2,7 @@ package io.reflex.jobs.config;
 
 import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.agent.AgentOptions;
+import io.reflex.operators.decode.DecoderOptions;
 import io.reflex.operators.detect.DetectorOptions;
 import io.reflex.operators.llm.LlmOptions;
 import java.io.Serializable;
@@ -60,10 +61,8 @@ public record JobFile(
      *     earliest)
      * @param bounded stop at the offsets that are latest when the job starts
      * @param properties extra Kafka client properties, for example security settings
-     * @param keyPointer JSON pointer to the entity key
-     * @param eventTimePointer JSON pointer to the event time, or null for the record timestamp
-     * @param idPointer JSON pointer to the event id, or null
-     * @param maxRecordBytes larger records are dead-lettered
+     * @param decoding how records become events: the key, event-time and id pointers and the limits
+     *     beyond which a record is dead-lettered
      * @param maxOutOfOrderness how late events may be before they count as late
      * @param idleTimeout a partition without records for this long stops holding back watermarks
      */
@@ -75,10 +74,7 @@ public record JobFile(
             String startingOffsets,
             boolean bounded,
             Map<String, String> properties,
-            String keyPointer,
-            String eventTimePointer,
-            String idPointer,
-            int maxRecordBytes,
+            DecoderOptions decoding,
             Duration maxOutOfOrderness,
             Duration idleTimeout)
             implements Serializable {}
@@ -104,10 +100,7 @@ public record JobFile(
             Duration stableAfter,
             int maxAttempts,
             boolean failWhenExhausted,
-            String keyPointer,
-            String eventTimePointer,
-            String idPointer,
-            int maxRecordBytes,
+            DecoderOptions decoding,
             Duration maxOutOfOrderness,
             Duration watermarkIdleTimeout)
             implements Serializable {
@@ -127,6 +120,7 @@ public record JobFile(
      * @param exactlyOnce Kafka transactions committed on checkpoints, or at-least-once
      * @param transactionTimeout the producer's transaction timeout (at most 15 minutes)
      * @param properties extra Kafka client properties
+     * @param deadLetterMaxBytes a dead letter carries at most this many bytes of its raw record
      */
     public record SinkSpec(
             String bootstrapServers,
@@ -134,6 +128,38 @@ public record JobFile(
             String deadLetterTopic,
             boolean exactlyOnce,
             Duration transactionTimeout,
-            Map<String, String> properties)
-            implements Serializable {}
+            Map<String, String> properties,
+            int deadLetterMaxBytes)
+            implements Serializable {
+
+        /** The default of {@code sinks.dead-letter-max-bytes}. */
+        public static final int DEFAULT_DEAD_LETTER_MAX_BYTES = 64 * 1024;
+
+        /** The producer's defaults for the two settings that bound one record. */
+        private static final long DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
+
+        private static final long DEFAULT_BUFFER_MEMORY = 32L * 1024 * 1024;
+
+        /**
+         * The producer's own bound on one record: the smaller of {@code max.request.size} and
+         * {@code buffer.memory}, from {@code producerProperties} or the producer's defaults.
+         */
+        public static int maxRequestBytes(Map<String, String> producerProperties) {
+            long request =
+                    parse(producerProperties.get("max.request.size"), DEFAULT_MAX_REQUEST_SIZE);
+            long memory = parse(producerProperties.get("buffer.memory"), DEFAULT_BUFFER_MEMORY);
+            return (int) Math.min(Integer.MAX_VALUE, Math.min(request, memory));
+        }
+
+        private static long parse(String value, long fallback) {
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                return Long.parseLong(value.trim());
+            } catch (NumberFormatException e) {
+                return fallback;
+            }
+        }
+    }
 }

@@ -12,6 +12,7 @@ import io.reflex.operators.detect.DetectorOptions;
 import io.reflex.operators.detect.RuleSpec;
 import io.reflex.operators.detect.RuleType;
 import io.reflex.operators.llm.LlmOptions;
+import io.reflex.operators.model.DeadLetterJson;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -154,6 +155,8 @@ public final class JobFileParser {
                             "event-time",
                             "event-id",
                             "max-record-bytes",
+                            "max-key-bytes",
+                            "max-time-ahead",
                             "max-out-of-orderness",
                             "idle-timeout"));
             String name = s.requiredString("name");
@@ -177,16 +180,7 @@ public final class JobFileParser {
                         "starting-offsets",
                         "expected earliest, latest or committed, was '" + offsets + "'");
             }
-            String key = pointer(s, "key", true);
-            String time = pointer(s, "event-time", false);
-            String id = pointer(s, "event-id", false);
-            int maxBytes =
-                    (int)
-                            s.number(
-                                    "max-record-bytes",
-                                    DecoderOptions.DEFAULT_MAX_RECORD_BYTES,
-                                    1,
-                                    16 * 1024 * 1024);
+            DecoderOptions decoding = decoding(s);
             out.add(
                     new JobFile.KafkaSourceSpec(
                             name,
@@ -196,10 +190,7 @@ public final class JobFileParser {
                             offsets,
                             s.bool("bounded", false),
                             s.stringMap("properties"),
-                            key,
-                            time,
-                            id,
-                            maxBytes,
+                            decoding,
                             s.duration("max-out-of-orderness", Duration.ofSeconds(5)),
                             s.duration("idle-timeout", Duration.ofSeconds(30))));
         }
@@ -226,6 +217,8 @@ public final class JobFileParser {
                         "event-time",
                         "event-id",
                         "max-record-bytes",
+                        "max-key-bytes",
+                        "max-time-ahead",
                         "max-out-of-orderness",
                         "watermark-idle-timeout"));
         List<String> urls = s.strings("urls");
@@ -271,6 +264,14 @@ public final class JobFileParser {
                 reconnect.duration("stable-after", Duration.ofSeconds(30)),
                 (int) reconnect.number("max-attempts", 0, 0, 1_000_000),
                 "fail".equals(giveUp),
+                decoding(s),
+                s.duration("max-out-of-orderness", Duration.ofSeconds(5)),
+                s.duration("watermark-idle-timeout", Duration.ofSeconds(30)));
+    }
+
+    /** The keys that every source shares: how its records become events, and their limits. */
+    private static DecoderOptions decoding(Section s) {
+        return new DecoderOptions(
                 pointer(s, "key", true),
                 pointer(s, "event-time", false),
                 pointer(s, "event-id", false),
@@ -279,9 +280,14 @@ public final class JobFileParser {
                                 "max-record-bytes",
                                 DecoderOptions.DEFAULT_MAX_RECORD_BYTES,
                                 1,
-                                16 * 1024 * 1024),
-                s.duration("max-out-of-orderness", Duration.ofSeconds(5)),
-                s.duration("watermark-idle-timeout", Duration.ofSeconds(30)));
+                                64 * 1024 * 1024),
+                (int)
+                        s.number(
+                                "max-key-bytes",
+                                DecoderOptions.DEFAULT_MAX_KEY_BYTES,
+                                1,
+                                1024 * 1024),
+                s.duration("max-time-ahead", DecoderOptions.DEFAULT_MAX_TIME_AHEAD).toMillis());
     }
 
     private static String pointer(Section s, String key, boolean required) {
@@ -543,6 +549,7 @@ public final class JobFileParser {
                         "dead-letter-topic",
                         "delivery",
                         "transaction-timeout",
+                        "dead-letter-max-bytes",
                         "properties"));
         String delivery = s.string("delivery", "exactly-once");
         if (!Set.of("exactly-once", "at-least-once").contains(delivery)) {
@@ -557,12 +564,33 @@ public final class JobFileParser {
         if (actions.equals(dlq)) {
             s.problem("dead-letter-topic", "must differ from actions-topic");
         }
+        Map<String, String> properties = s.stringMap("properties");
+        int deadLetterMaxBytes =
+                (int)
+                        s.number(
+                                "dead-letter-max-bytes",
+                                JobFile.SinkSpec.DEFAULT_DEAD_LETTER_MAX_BYTES,
+                                0,
+                                64 * 1024 * 1024);
+        int requestLimit = JobFile.SinkSpec.maxRequestBytes(properties);
+        if (DeadLetterJson.maxEncodedBytes(deadLetterMaxBytes) + 1024 > requestLimit) {
+            s.problem(
+                    "dead-letter-max-bytes",
+                    "a dead letter with "
+                            + deadLetterMaxBytes
+                            + " raw bytes can reach "
+                            + DeadLetterJson.maxEncodedBytes(deadLetterMaxBytes)
+                            + " bytes, more than the producer's max.request.size of "
+                            + requestLimit
+                            + " allows; lower it, or raise properties.max.request.size");
+        }
         return new JobFile.SinkSpec(
                 s.requiredString("bootstrap-servers"),
                 actions,
                 dlq,
                 "exactly-once".equals(delivery),
                 timeout,
-                s.stringMap("properties"));
+                properties,
+                deadLetterMaxBytes);
     }
 }

@@ -3,20 +3,31 @@ package io.reflex.jobs.kafka;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.ActionJson;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Writes an action: the entity key as record key, the JSON value, and the action id, type and
- * schema version as headers.
+ * schema version as headers. The record timestamp is the trigger's event time when the topic
+ * accepts it. An action the broker would refuse goes to the dead-letter topic instead, as a minimal
+ * dead letter in the same transaction ({@link SinkRecordGuard}).
  */
 public final class ActionSerializer implements KafkaRecordSerializationSchema<Action> {
     private static final long serialVersionUID = 1L;
 
     private final String topic;
+    private final SinkRecordGuard guard;
 
-    public ActionSerializer(String topic) {
+    public ActionSerializer(String topic, SinkRecordGuard guard) {
         this.topic = topic;
+        this.guard = guard;
+    }
+
+    @Override
+    public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sink) {
+        guard.open(context, List.of(topic));
     }
 
     @Override
@@ -26,7 +37,7 @@ public final class ActionSerializer implements KafkaRecordSerializationSchema<Ac
                 new ProducerRecord<>(
                         topic,
                         null,
-                        timestamp,
+                        guard.timestamp(topic, timestamp, System.currentTimeMillis()),
                         action.key().getBytes(StandardCharsets.UTF_8),
                         ActionJson.bytes(ActionJson.toJson(action)));
         record.headers()
@@ -35,7 +46,7 @@ public final class ActionSerializer implements KafkaRecordSerializationSchema<Ac
                 .add(
                         ActionJson.HEADER_SCHEMA_VERSION,
                         utf8(Integer.toString(ActionJson.SCHEMA_VERSION)));
-        return record;
+        return guard.admit(record);
     }
 
     private static byte[] utf8(String s) {

@@ -51,12 +51,7 @@ public final class KafkaConnectors {
 
     /** The Kafka source for one spec. */
     public static KafkaSource<Decoded> source(JobFile.KafkaSourceSpec spec) {
-        EventDecoder decoder =
-                SourceDecoding.decoder(
-                        spec.keyPointer(),
-                        spec.eventTimePointer(),
-                        spec.idPointer(),
-                        spec.maxRecordBytes());
+        EventDecoder decoder = new EventDecoder(spec.decoding());
         KafkaSourceBuilder<Decoded> b =
                 KafkaSource.<Decoded>builder()
                         .setBootstrapServers(spec.bootstrapServers())
@@ -90,12 +85,22 @@ public final class KafkaConnectors {
 
     /** The actions sink. */
     public static KafkaSink<Action> actionsSink(String jobName, JobFile.SinkSpec spec) {
-        return sink(jobName + "-actions", spec, new ActionSerializer(spec.actionsTopic()));
+        return sink(
+                jobName + "-actions", spec, new ActionSerializer(spec.actionsTopic(), guard(spec)));
     }
 
     /** The dead-letter sink. */
     public static KafkaSink<DeadLetter> deadLetterSink(String jobName, JobFile.SinkSpec spec) {
-        return sink(jobName + "-dlq", spec, new DeadLetterSerializer(spec.deadLetterTopic()));
+        return sink(
+                jobName + "-dlq",
+                spec,
+                new DeadLetterSerializer(
+                        spec.deadLetterTopic(), spec.deadLetterMaxBytes(), guard(spec)));
+    }
+
+    private static SinkRecordGuard guard(JobFile.SinkSpec spec) {
+        return new SinkRecordGuard(
+                spec.bootstrapServers(), spec.properties(), spec.deadLetterTopic());
     }
 
     private static <T> KafkaSink<T> sink(

@@ -27,12 +27,7 @@ public final class WebSocketConnectors {
     }
 
     public static WebSocketSource<Decoded> source(JobFile.WebSocketSourceSpec spec) {
-        EventDecoder decoder =
-                SourceDecoding.decoder(
-                        spec.keyPointer(),
-                        spec.eventTimePointer(),
-                        spec.idPointer(),
-                        spec.maxRecordBytes());
+        EventDecoder decoder = new EventDecoder(spec.decoding());
         WebSocketSourceBuilder<Decoded> b =
                 WebSocketSource.<Decoded>builder()
                         .urls(spec.urls())

@@ -10,7 +10,8 @@ import io.reflex.operators.model.Event;
  *
  * @param event the decoded event, or null
  * @param deadLetter why the record could not be decoded, or null
- * @param timestamp the event time, or the record's own timestamp for a dead letter
+ * @param timestamp the event time, or {@link Long#MIN_VALUE} for a dead letter: a bad record's own
+ *     timestamp can be anything, and must not move the watermark
  */
 public record Decoded(Event event, DeadLetter deadLetter, long timestamp) {
 
@@ -18,8 +19,8 @@ public record Decoded(Event event, DeadLetter deadLetter, long timestamp) {
         return new Decoded(event, null, event.eventTime());
     }
 
-    public static Decoded bad(DeadLetter deadLetter, long timestamp) {
-        return new Decoded(null, deadLetter, timestamp);
+    public static Decoded bad(DeadLetter deadLetter) {
+        return new Decoded(null, deadLetter, Long.MIN_VALUE);
     }
 
     public boolean isEvent() {

@@ -2,7 +2,10 @@ package io.reflex.operators.decode;
 
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.reflex.operators.model.DeadLetter;
 import io.reflex.operators.model.Event;
 import io.reflex.operators.model.Json;
@@ -13,16 +16,24 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 
 /**
  * Turns raw JSON bytes into an {@link Event}, or into a {@link DeadLetter} that says why not. It
- * never throws on data: non-JSON, invalid UTF-8, a missing or mistyped key or event time, and
- * oversized records all become dead letters with the raw bytes.
+ * never throws on data: non-JSON, invalid UTF-8, duplicate keys in an object, nesting deeper than
+ * Jackson's limit (1000), a missing, mistyped or oversized key, an event time that is negative or
+ * too far ahead of the wall clock, and oversized records all become dead letters with the raw
+ * bytes. Duplicate keys are refused because parsers disagree on which value wins, so one record
+ * could mean different things to Reflex and to its other consumers.
  */
 public final class EventDecoder implements Serializable {
     private static final long serialVersionUID = 1L;
+
+    /** Like {@link Json#MAPPER}, but refusing duplicate keys. */
+    private static final ObjectMapper STRICT =
+            JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final DecoderOptions options;
     private transient JsonPointer key;
@@ -59,7 +70,7 @@ public final class EventDecoder implements Serializable {
             id = options.idPointer() == null ? null : JsonPointer.compile(options.idPointer());
         }
         if (value == null || value.length == 0) {
-            return bad("empty record", origin, partition, offset, null, value, recordTimestamp);
+            return bad("empty record", origin, partition, offset, null, value);
         }
         if (value.length > options.maxRecordBytes()) {
             return bad(
@@ -71,42 +82,27 @@ public final class EventDecoder implements Serializable {
                     partition,
                     offset,
                     null,
-                    value,
-                    recordTimestamp);
+                    value);
         }
         String text;
         try {
             text = strictUtf8(value);
         } catch (CharacterCodingException e) {
-            return bad("invalid UTF-8", origin, partition, offset, null, value, recordTimestamp);
+            return bad("invalid UTF-8", origin, partition, offset, null, value);
         }
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(text);
+            root = STRICT.readTree(text);
         } catch (JsonProcessingException e) {
             return bad(
-                    "not JSON: " + e.getOriginalMessage(),
-                    origin,
-                    partition,
-                    offset,
-                    null,
-                    value,
-                    recordTimestamp);
+                    "not JSON: " + e.getOriginalMessage(), origin, partition, offset, null, value);
         }
         if (root == null || !root.isObject()) {
-            return bad(
-                    "not a JSON object", origin, partition, offset, null, value, recordTimestamp);
+            return bad("not a JSON object", origin, partition, offset, null, value);
         }
         JsonNode keyNode = root.at(key);
         if (keyNode.isMissingNode() || keyNode.isNull()) {
-            return bad(
-                    "missing key at " + key,
-                    origin,
-                    partition,
-                    offset,
-                    null,
-                    value,
-                    recordTimestamp);
+            return bad("missing key at " + key, origin, partition, offset, null, value);
         }
         if (!keyNode.isTextual() && !keyNode.isIntegralNumber()) {
             return bad(
@@ -115,41 +111,49 @@ public final class EventDecoder implements Serializable {
                     partition,
                     offset,
                     null,
-                    value,
-                    recordTimestamp);
+                    value);
         }
         String entity = keyNode.asText();
         if (entity.isEmpty()) {
-            return bad(
-                    "empty key at " + key, origin, partition, offset, null, value, recordTimestamp);
+            return bad("empty key at " + key, origin, partition, offset, null, value);
+        }
+        if (entity.length() * 3L > options.maxKeyBytes()) {
+            int keyBytes = entity.getBytes(StandardCharsets.UTF_8).length;
+            if (keyBytes > options.maxKeyBytes()) {
+                return bad(
+                        "key at "
+                                + key
+                                + " of "
+                                + keyBytes
+                                + " bytes exceeds the limit of "
+                                + options.maxKeyBytes(),
+                        origin,
+                        partition,
+                        offset,
+                        null,
+                        value);
+            }
         }
         long eventTime = recordTimestamp;
         if (time != null) {
             JsonNode t = root.at(time);
             if (t.isMissingNode() || t.isNull()) {
                 return bad(
-                        "missing event time at " + time,
-                        origin,
-                        partition,
-                        offset,
-                        entity,
-                        value,
-                        recordTimestamp);
+                        "missing event time at " + time, origin, partition, offset, entity, value);
             }
             if (t.isIntegralNumber() && t.canConvertToLong()) {
                 eventTime = t.longValue();
             } else if (t.isTextual()) {
                 try {
                     eventTime = Instant.parse(t.textValue()).toEpochMilli();
-                } catch (DateTimeParseException e) {
+                } catch (DateTimeParseException | ArithmeticException e) {
                     return bad(
                             "event time at " + time + " is not an ISO-8601 instant",
                             origin,
                             partition,
                             offset,
                             entity,
-                            value,
-                            recordTimestamp);
+                            value);
                 }
             } else {
                 return bad(
@@ -162,19 +166,31 @@ public final class EventDecoder implements Serializable {
                         partition,
                         offset,
                         entity,
-                        value,
-                        recordTimestamp);
+                        value);
             }
-            if (eventTime < 0) {
-                return bad(
-                        "negative event time at " + time,
-                        origin,
-                        partition,
-                        offset,
-                        entity,
-                        value,
-                        recordTimestamp);
-            }
+        }
+        if (eventTime < 0) {
+            return bad(
+                    "negative event time " + (time == null ? "(record timestamp)" : "at " + time),
+                    origin,
+                    partition,
+                    offset,
+                    entity,
+                    value);
+        }
+        long ahead = eventTime - System.currentTimeMillis();
+        if (ahead > options.maxTimeAheadMs()) {
+            return bad(
+                    "event time "
+                            + Instant.ofEpochMilli(eventTime)
+                            + " is more than "
+                            + Duration.ofMillis(options.maxTimeAheadMs())
+                            + " ahead of the wall clock",
+                    origin,
+                    partition,
+                    offset,
+                    entity,
+                    value);
         }
         String eventId = null;
         if (id != null) {
@@ -190,16 +206,10 @@ public final class EventDecoder implements Serializable {
     }
 
     private static Decoded bad(
-            String reason,
-            String source,
-            int partition,
-            long offset,
-            String key,
-            byte[] raw,
-            long timestamp) {
+            String reason, String source, int partition, long offset, String key, byte[] raw) {
         return Decoded.bad(
-                DeadLetter.of(DeadLetter.STAGE_DECODE, reason, source, partition, offset, key, raw),
-                timestamp);
+                DeadLetter.of(
+                        DeadLetter.STAGE_DECODE, reason, source, partition, offset, key, raw));
     }
 
     private static String strictUtf8(byte[] value) throws CharacterCodingException {

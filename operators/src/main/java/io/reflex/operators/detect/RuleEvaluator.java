@@ -22,16 +22,24 @@ final class RuleEvaluator {
      * Updates {@code state} with the event and returns what fired, or null. The returned object
      * describes the firing for the trigger's context.
      */
+    /**
+     * A number the statistics can take. {@code 1e400} parses as infinity; one such sample would
+     * turn a key's mean and variance into NaN for good, silencing its rule.
+     */
+    private static boolean finite(JsonNode value) {
+        return value.isNumber() && Double.isFinite(value.doubleValue());
+    }
+
     static ObjectNode evaluate(
             RuleSpec rule, RuleState state, long eventTime, JsonNode payload, int maxSamples) {
         JsonNode value = payload.at(rule.field());
         switch (rule.type()) {
             case CHANGE_PCT:
-                return value.isNumber()
+                return finite(value)
                         ? changePct(rule, state, eventTime, value.doubleValue(), maxSamples)
                         : null;
             case ZSCORE:
-                return value.isNumber() ? zscore(rule, state, value.doubleValue()) : null;
+                return finite(value) ? zscore(rule, state, value.doubleValue()) : null;
             case MATCH:
                 return value.isTextual() ? match(rule, state, value.textValue()) : null;
             default:
@@ -86,8 +94,18 @@ final class RuleEvaluator {
         } else {
             double diff = v - s.mean;
             double incr = rule.alpha() * diff;
-            s.mean += incr;
-            s.variance = (1 - rule.alpha()) * (s.variance + diff * incr);
+            double mean = s.mean + incr;
+            double variance = (1 - rule.alpha()) * (s.variance + diff * incr);
+            if (!Double.isFinite(mean) || !Double.isFinite(variance)) {
+                // A value near Double.MAX_VALUE overflowed the statistics: start them again
+                // rather than keep an infinite variance that no later value could undo.
+                s.count = 0;
+                s.mean = v;
+                s.variance = 0;
+            } else {
+                s.mean = mean;
+                s.variance = variance;
+            }
         }
         s.count++;
         s.last = v;

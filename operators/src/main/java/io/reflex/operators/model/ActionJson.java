@@ -6,8 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.UncheckedIOException;
 
 /**
- * The wire format of actions and dead letters on their Kafka topics. The action format is specified
- * by {@code docs/action.schema.json}; {@link #SCHEMA_VERSION} changes with it.
+ * The wire format of actions on their Kafka topic ({@link DeadLetterJson} for dead letters). The
+ * action format is specified by {@code docs/action.schema.json}; {@link #SCHEMA_VERSION} changes
+ * with it.
  */
 public final class ActionJson {
     /** Version of the action format, also sent in the {@link #HEADER_SCHEMA_VERSION} header. */
@@ -40,24 +41,6 @@ public final class ActionJson {
         llm.put("latency_ms", a.latencyMs());
         llm.put("attempts", a.attempts());
         n.put("emitted_at", a.emittedAt());
-        return n;
-    }
-
-    /** A dead letter as the JSON object written to the dead-letter topic. */
-    public static ObjectNode toJson(DeadLetter d) {
-        ObjectNode n = Json.MAPPER.createObjectNode();
-        n.put("stage", d.stage());
-        n.put("reason", d.reason());
-        n.put("source", d.source());
-        n.put("partition", d.partition());
-        n.put("offset", d.offset());
-        if (d.key() == null) {
-            n.putNull("key");
-        } else {
-            n.put("key", d.key());
-        }
-        n.put("raw_base64", d.rawBase64());
-        n.put("at", d.at());
         return n;
     }
 

@@ -1,19 +1,22 @@
 package io.reflex.operators.model;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 
 /**
  * Input or work that could not be processed, with the reason. Written to the dead-letter topic;
  * nothing the job cannot handle is dropped silently.
  *
- * @param stage the stage that gave up: {@code decode}, {@code detect} or {@code llm}
+ * <p>The raw bytes travel whole inside the job; the dead-letter sink writes at most its configured
+ * share of them, with their size and SHA-256 ({@link DeadLetterJson}), so that a dead letter always
+ * fits the broker whatever the input was.
+ *
+ * @param stage the stage that gave up: {@code decode}, {@code detect}, {@code llm} or {@code sink}
  * @param reason a readable reason
  * @param source where the record came from (a topic, a feed URL) or the rule for {@code llm}
  * @param partition the source partition, or -1
  * @param offset the source offset, or -1
  * @param key the entity key if known, else null
- * @param rawBase64 the raw bytes, base64
+ * @param raw the raw bytes, or an empty array
  * @param at wall-clock time of the failure, in epoch milliseconds
  */
 public record DeadLetter(
@@ -23,12 +26,21 @@ public record DeadLetter(
         int partition,
         long offset,
         String key,
-        String rawBase64,
+        byte[] raw,
         long at) {
 
     public static final String STAGE_DECODE = "decode";
     public static final String STAGE_DETECT = "detect";
     public static final String STAGE_LLM = "llm";
+
+    /** A record the sink could not write: the broker would refuse it. */
+    public static final String STAGE_SINK = "sink";
+
+    private static final byte[] NONE = new byte[0];
+
+    public DeadLetter {
+        raw = raw == null ? NONE : raw;
+    }
 
     /** A dead letter for raw bytes. */
     public static DeadLetter of(
@@ -40,14 +52,7 @@ public record DeadLetter(
             String key,
             byte[] raw) {
         return new DeadLetter(
-                stage,
-                reason,
-                source,
-                partition,
-                offset,
-                key,
-                raw == null ? "" : Base64.getEncoder().encodeToString(raw),
-                System.currentTimeMillis());
+                stage, reason, source, partition, offset, key, raw, System.currentTimeMillis());
     }
 
     /** A dead letter whose raw content is text (a trigger, an LLM answer). */

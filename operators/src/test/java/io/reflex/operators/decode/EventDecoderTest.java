@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.reflex.operators.model.DeadLetter;
 import io.reflex.operators.model.Event;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import org.junit.jupiter.api.Test;
 
 /** Tests for {@link EventDecoder}. */
@@ -68,8 +67,10 @@ class EventDecoderTest {
         assertThat(dl.source()).isEqualTo("market.trades");
         assertThat(dl.partition()).isEqualTo(1);
         assertThat(dl.offset()).isEqualTo(42);
-        assertThat(Base64.getDecoder().decode(dl.rawBase64()))
-                .isEqualTo("nope".getBytes(StandardCharsets.UTF_8));
+        assertThat(dl.raw()).isEqualTo("nope".getBytes(StandardCharsets.UTF_8));
+        assertThat(decode("nope").timestamp())
+                .as("a bad record's timestamp must not move the watermark")
+                .isEqualTo(Long.MIN_VALUE);
     }
 
     @Test
@@ -85,5 +86,64 @@ class EventDecoderTest {
         EventDecoder noTime = new EventDecoder(new DecoderOptions("/k", null, null, 100));
         Decoded d = noTime.decode("s", "t", 0, 5, 777, "{\"k\":\"a\"}".getBytes());
         assertThat(d.event().eventTime()).isEqualTo(777);
+    }
+
+    @Test
+    void deadLettersHostileJson() {
+        assertThat(reason("{\"symbol\":\"A\",\"ts\":1,\"symbol\":\"B\"}"))
+                .startsWith("not JSON: Duplicate field 'symbol'");
+        EventDecoder wide = new EventDecoder(new DecoderOptions("/symbol", "/ts", "/id", 1 << 20));
+        assertThat(
+                        wide.decode("s", "t", 0, 1, 2, "[".repeat(100_000).getBytes())
+                                .deadLetter()
+                                .reason())
+                .startsWith("not JSON: Document nesting depth");
+        assertThat(reason("{\"symbol\":\"A\",\"ts\":1,\"p\":NaN}")).startsWith("not JSON");
+        assertThat(reason("{\"symbol\":\"A\",\"ts\":\"+1000000000-01-01T00:00:00Z\"}"))
+                .isEqualTo("event time at /ts is not an ISO-8601 instant");
+        assertThat(reason("{\"symbol\":\"A\",\"ts\":\"1969-12-31T23:59:59Z\"}"))
+                .isEqualTo("negative event time at /ts");
+        assertThat(reason("{\"symbol\":\"A\",\"ts\":\"9999-12-31T23:59:59Z\"}"))
+                .isEqualTo(
+                        "event time 9999-12-31T23:59:59Z is more than PT1H ahead of the wall"
+                                + " clock");
+        // An event time within the window ahead is an event.
+        long soon = System.currentTimeMillis() + 60_000;
+        assertThat(decode("{\"symbol\":\"A\",\"ts\":" + soon + "}").isEvent()).isTrue();
+    }
+
+    @Test
+    void deadLettersOversizedKeys() {
+        EventDecoder d = new EventDecoder(new DecoderOptions("/k", null, null, 1 << 20, 8, 1000));
+        assertThat(d.decode("s", "t", 0, 1, 2, "{\"k\":\"12345678\"}".getBytes()).isEvent())
+                .isTrue();
+        assertThat(
+                        d.decode("s", "t", 0, 1, 2, "{\"k\":\"123456789\"}".getBytes())
+                                .deadLetter()
+                                .reason())
+                .isEqualTo("key at /k of 9 bytes exceeds the limit of 8");
+        // Three bytes a character in UTF-8: 3 characters are 9 bytes.
+        assertThat(
+                        d.decode(
+                                        "s",
+                                        "t",
+                                        0,
+                                        1,
+                                        2,
+                                        "{\"k\":\"\u20ac\u20ac\u20ac\"}"
+                                                .getBytes(StandardCharsets.UTF_8))
+                                .deadLetter()
+                                .reason())
+                .isEqualTo("key at /k of 9 bytes exceeds the limit of 8");
+    }
+
+    @Test
+    void deadLettersRecordsWithoutATimestamp() {
+        EventDecoder noTime = new EventDecoder(new DecoderOptions("/k", null, null, 100));
+        assertThat(
+                        noTime.decode("s", "t", 0, 1, -1, "{\"k\":\"a\"}".getBytes())
+                                .deadLetter()
+                                .reason())
+                .isEqualTo("negative event time (record timestamp)");
     }
 }
