@@ -2,14 +2,21 @@ package io.reflex.cli;
 
 import io.reflex.jobs.ReflexJob;
 import io.reflex.jobs.config.JobFile;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -27,17 +34,27 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  */
 final class LocalRunner {
     private static final Duration STATUS_EVERY = Duration.ofSeconds(5);
+    private static final Duration STOP_RETRY_EVERY = Duration.ofSeconds(1);
+
+    /** How long {@code reflex run} and {@code demo} keep trying to take the final savepoint. */
+    static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(60);
 
     private final JobFile job;
     private final Path stateDir;
     private final PrintStream out;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Duration stopTimeout;
 
     LocalRunner(JobFile job, Path stateDir, PrintStream out) {
+        this(job, stateDir, out, DEFAULT_STOP_TIMEOUT);
+    }
+
+    LocalRunner(JobFile job, Path stateDir, PrintStream out, Duration stopTimeout) {
         this.job = job;
         this.stateDir = stateDir;
         this.out = out;
+        this.stopTimeout = stopTimeout;
     }
 
     /** Asks a running {@link #run} to stop cleanly, and waits until it has, at most a minute. */
@@ -63,6 +80,10 @@ final class LocalRunner {
         conf.setString("taskmanager.host", "127.0.0.1");
         conf.setString(
                 "execution.checkpointing.dir", stateDir.resolve("checkpoints").toUri().toString());
+        // A job that cannot be stopped with a savepoint is cancelled; keep its checkpoints.
+        conf.setString(
+                "execution.checkpointing.externalized-checkpoint-retention",
+                "RETAIN_ON_CANCELLATION");
         conf.setString(
                 "execution.checkpointing.savepoint-dir",
                 stateDir.resolve("savepoints").toUri().toString());
@@ -110,22 +131,23 @@ final class LocalRunner {
 
             if (!status.isGloballyTerminalState()) {
                 out.println("stopping with a savepoint ...");
-                String savepoint =
-                        cluster.stopWithSavepoint(
-                                        jobId,
-                                        stateDir.resolve("savepoints").toUri().toString(),
-                                        false,
-                                        SavepointFormatType.CANONICAL)
-                                .get(2, TimeUnit.MINUTES);
-                out.println("savepoint: " + savepoint);
-                status =
-                        cluster.requestJobResult(jobId)
-                                .get()
-                                .getApplicationStatus()
-                                .deriveJobStatus();
+                String savepoint = stopWithSavepoint(cluster, jobId);
+                if (savepoint != null) {
+                    out.println("savepoint: " + savepoint);
+                    status =
+                            cluster.requestJobResult(jobId)
+                                    .get()
+                                    .getApplicationStatus()
+                                    .deriveJobStatus();
+                } else {
+                    status = cluster.getJobStatus(jobId).get();
+                    exit = 1;
+                }
             }
             if (status != JobStatus.FINISHED) {
-                out.println("job ended " + status + "; see the log for the cause");
+                if (exit == 0) {
+                    out.println("job ended " + status + "; see the log for the cause");
+                }
                 exit = 1;
             }
             if (!tail.catchUp(Duration.ofSeconds(30))) {
@@ -146,6 +168,58 @@ final class LocalRunner {
             stopped.countDown();
         }
         return exit;
+    }
+
+    /**
+     * Stops the job with a savepoint, retrying while the job cannot take one (a task is not
+     * running, a restart is in progress) for at most {@link #stopTimeout}. Then it cancels the job
+     * and says so in one line with the newest retained checkpoint. Returns the savepoint, or null.
+     */
+    private String stopWithSavepoint(MiniCluster cluster, JobID jobId) throws Exception {
+        String dir = stateDir.resolve("savepoints").toUri().toString();
+        long deadline = System.nanoTime() + stopTimeout.toNanos();
+        String lastError = "";
+        while (true) {
+            try {
+                return cluster.stopWithSavepoint(jobId, dir, false, SavepointFormatType.CANONICAL)
+                        .get(2, TimeUnit.MINUTES);
+            } catch (ExecutionException | TimeoutException e) {
+                lastError = ReflexCli.oneLine(e);
+            }
+            if (cluster.getJobStatus(jobId).get().isGloballyTerminalState()
+                    || System.nanoTime() > deadline) {
+                break;
+            }
+            // The CLI's own thread, not Flink's: wait before the next attempt.
+            LockSupport.parkNanos(STOP_RETRY_EVERY.toNanos());
+        }
+        if (!cluster.getJobStatus(jobId).get().isGloballyTerminalState()) {
+            cluster.cancelJob(jobId).get(1, TimeUnit.MINUTES);
+        }
+        out.println(
+                "reflex: could not take the final savepoint within "
+                        + stopTimeout.toSeconds()
+                        + " s ("
+                        + lastError
+                        + "); cancelled the job; newest retained checkpoint: "
+                        + newestCheckpoint(jobId).map(Path::toString).orElse("none")
+                        + "; exit 1");
+        return null;
+    }
+
+    /** The newest complete checkpoint of {@code jobId} under the state directory. */
+    private Optional<Path> newestCheckpoint(JobID jobId) throws IOException {
+        Path dir = stateDir.resolve("checkpoints").resolve(jobId.toString());
+        if (!Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> children = Files.list(dir)) {
+            return children.filter(p -> p.getFileName().toString().startsWith("chk-"))
+                    .filter(p -> Files.exists(p.resolve("_metadata")))
+                    .max(
+                            Comparator.comparingLong(
+                                    p -> Long.parseLong(p.getFileName().toString().substring(4))));
+        }
     }
 
     private static String statusLine(

@@ -4,6 +4,7 @@ import io.reflex.jobs.config.Durations;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileException;
 import io.reflex.jobs.config.JobFileParser;
+import io.reflex.jobs.kafka.KafkaPreflight;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedGenerator;
 import io.reflex.sandbox.FeedServer;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,7 +39,51 @@ public final class ReflexCli {
 
     private ReflexCli() {}
 
-    public static void main(String[] args) throws Exception {
+    /** How long {@code run} and {@code submit} wait for each broker in the preflight. */
+    public static final Duration PREFLIGHT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** The one place that turns the outcome into the process's exit code. */
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /**
+     * Runs a command and returns its exit code. Failures are reported in one line, never as a stack
+     * trace (the log file has the details).
+     */
+    static int execute(String[] args) {
+        try {
+            return command(args);
+        } catch (Exit e) {
+            return e.code;
+        } catch (Exception e) {
+            System.err.println("reflex: " + oneLine(e) + " (details in the log)");
+            return 1;
+        }
+    }
+
+    /** The message of {@code e}'s root cause, on one line. */
+    static String oneLine(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return m.replaceAll("\\s+", " ").trim();
+    }
+
+    /** Ends a command early with an exit code, after its reason has been printed. */
+    static final class Exit extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final int code;
+
+        Exit(int code) {
+            super(null, null, false, false);
+            this.code = code;
+        }
+    }
+
+    private static int command(String[] args) throws Exception {
         if (args.length == 0) {
             usage("missing command");
         }
@@ -71,11 +117,16 @@ public final class ReflexCli {
                 usage("unknown command " + args[0]);
                 code = 2;
         }
-        System.exit(code);
+        return code;
     }
 
     private static int run(Path file, Duration duration) throws Exception {
         JobFile job = parse(file, System.getenv());
+        List<String> missing = KafkaPreflight.problems(job, PREFLIGHT_TIMEOUT);
+        if (!missing.isEmpty()) {
+            System.err.println(preflightFailure(file, missing));
+            return 2;
+        }
         Path state = Files.createTempDirectory("reflex-run-");
         LocalRunner runner = new LocalRunner(job, state, OUT);
         onCtrlC(runner);
@@ -181,9 +232,17 @@ public final class ReflexCli {
             return new JobFileParser(env).parse(file);
         } catch (JobFileException e) {
             System.err.println(e.getMessage());
-            System.exit(2);
-            return null;
+            throw new Exit(2);
         }
+    }
+
+    /** The preflight's problems as printed by {@code run} and {@code submit}. */
+    public static String preflightFailure(Path file, List<String> problems) {
+        return file
+                + " cannot start, "
+                + problems.size()
+                + " problem(s) with its Kafka topics:\n  - "
+                + String.join("\n  - ", problems);
     }
 
     private static void onCtrlC(LocalRunner runner) {
@@ -214,6 +273,6 @@ public final class ReflexCli {
                 "usage: reflex demo [--duration 60s] [--llm-base-url URL | --llm openai]"
                         + " [--job-file FILE]");
         System.err.println("       reflex run JOBFILE [--duration D]");
-        System.exit(2);
+        throw new Exit(2);
     }
 }

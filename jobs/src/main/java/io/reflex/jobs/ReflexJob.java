@@ -16,6 +16,7 @@ import io.reflex.operators.model.DeadLetter;
 import io.reflex.operators.model.Event;
 import io.reflex.operators.model.Trigger;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.Configuration;
@@ -53,9 +54,13 @@ public final class ReflexJob {
     /**
      * Runs the job file given as the first argument (or after {@code --job-file}); {@code
      * --parallelism N} overrides the file's {@code job.parallelism}.
+     *
+     * <p>Never calls {@code System.exit}: in application mode this runs inside the JobManager. A
+     * bad argument or job file throws {@link JobFileException} with every problem listed; the CLI
+     * maps it to exit code 2.
      */
     public static void main(String[] args) throws Exception {
-        JobFile job = loadOrExit(jobFileArgument(args));
+        JobFile job = JobFileParser.withSystemEnv().parse(jobFileArgument(args));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(configuration(job));
         build(env, job, parallelismArgument(args));
@@ -144,8 +149,8 @@ public final class ReflexJob {
                 .name("Dead-letter sink");
     }
 
-    /** The job file path from {@code args}, or exits 2 with the usage. */
-    public static Path jobFileArgument(String[] args) {
+    /** The job file path from {@code args}. */
+    public static Path jobFileArgument(String[] args) throws JobFileException {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--job-file") && i + 1 < args.length) {
                 return Path.of(args[i + 1]);
@@ -154,34 +159,23 @@ public final class ReflexJob {
         if (args.length > 0 && !args[0].startsWith("--")) {
             return Path.of(args[0]);
         }
-        System.err.println("usage: ReflexJob JOBFILE  (or --job-file JOBFILE)");
-        System.exit(2);
-        return null;
+        throw new JobFileException(
+                "the arguments", List.of("usage: ReflexJob JOBFILE  (or --job-file JOBFILE)"));
     }
 
-    /** The value of {@code --parallelism}, or 0 when absent; exits 2 when it is not a number. */
-    static int parallelismArgument(String[] args) {
+    /** The value of {@code --parallelism}, or 0 when absent. */
+    static int parallelismArgument(String[] args) throws JobFileException {
         for (int i = 0; i < args.length - 1; i++) {
             if (args[i].equals("--parallelism")) {
                 try {
                     return Integer.parseInt(args[i + 1]);
                 } catch (NumberFormatException e) {
-                    System.err.println("--parallelism takes a number, not " + args[i + 1]);
-                    System.exit(2);
+                    throw new JobFileException(
+                            "the arguments",
+                            List.of("--parallelism takes a number, not " + args[i + 1]));
                 }
             }
         }
         return 0;
-    }
-
-    /** Parses and validates the job file, or lists every problem and exits with code 2. */
-    public static JobFile loadOrExit(Path file) {
-        try {
-            return JobFileParser.withSystemEnv().parse(file);
-        } catch (JobFileException e) {
-            System.err.println(e.getMessage());
-            System.exit(2);
-            return null;
-        }
     }
 }

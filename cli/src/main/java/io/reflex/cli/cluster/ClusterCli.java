@@ -1,8 +1,11 @@
 package io.reflex.cli.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.reflex.cli.ReflexCli;
+import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileException;
 import io.reflex.jobs.config.JobFileParser;
+import io.reflex.jobs.kafka.KafkaPreflight;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -64,8 +67,19 @@ public final class ClusterCli {
         if (positional.isEmpty()) {
             return usage("missing command");
         }
-        ClusterHome home = ClusterHome.fromEnvironment(System.getenv());
         String command = positional.get(0);
+        // The job file and its topics first: a bad one is refused whether or not a cluster runs.
+        if (command.equals("submit")
+                && positional.size() == 2
+                && !valid(Path.of(positional.get(1)))) {
+            return 2;
+        }
+        if (command.equals("upgrade")
+                && positional.size() == 3
+                && !valid(Path.of(positional.get(2)))) {
+            return 2;
+        }
+        ClusterHome home = ClusterHome.fromEnvironment(System.getenv());
         if (!command.equals("cluster")
                 && new FlinkRest(home.restUrl()).get("/overview").isEmpty()) {
             System.err.println(
@@ -125,9 +139,6 @@ public final class ClusterCli {
 
     private static int submit(ClusterHome home, Path jobFile, Map<String, String> opts)
             throws Exception {
-        if (!valid(jobFile)) {
-            return 2;
-        }
         Path jar = Path.of(opts.getOrDefault("jar", home.jobJar().toString()));
         int parallelism = Integer.parseInt(opts.getOrDefault("parallelism", "0"));
         long t0 = System.nanoTime();
@@ -139,9 +150,6 @@ public final class ClusterCli {
     private static int upgrade(
             ClusterHome home, String jobId, Path jobFile, Map<String, String> opts)
             throws Exception {
-        if (!valid(jobFile)) {
-            return 2;
-        }
         Path jar = Path.of(opts.getOrDefault("jar", home.jobJar().toString()));
         int parallelism = Integer.parseInt(opts.getOrDefault("parallelism", "0"));
         FlinkCli cli = new FlinkCli(home, System.getenv());
@@ -190,15 +198,24 @@ public final class ClusterCli {
         return 1;
     }
 
-    /** Checks the job file with the environment the job will see; lists every problem. */
+    /**
+     * Checks the job file with the environment the job will see, then its Kafka topics (the
+     * preflight); lists every problem.
+     */
     private static boolean valid(Path jobFile) {
+        JobFile job;
         try {
-            JobFileParser.withSystemEnv().parse(jobFile);
-            return true;
+            job = JobFileParser.withSystemEnv().parse(jobFile);
         } catch (JobFileException e) {
             System.err.println(e.getMessage());
             return false;
         }
+        List<String> problems = KafkaPreflight.problems(job, ReflexCli.PREFLIGHT_TIMEOUT);
+        if (!problems.isEmpty()) {
+            System.err.println(ReflexCli.preflightFailure(jobFile, problems));
+            return false;
+        }
+        return true;
     }
 
     private static double secs(long t0) {

@@ -1,0 +1,123 @@
+package io.reflex.jobs.kafka;
+
+import io.reflex.jobs.config.JobFile;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
+
+/**
+ * Checks, before a job starts, that the Kafka topics it names are there: every source topic exists,
+ * and every sink topic exists or the broker creates topics on first use. A job that starts without
+ * them restarts forever while its submission reports "running", so {@code reflex run} and {@code
+ * reflex submit} refuse it with every missing topic listed.
+ */
+public final class KafkaPreflight {
+    private KafkaPreflight() {}
+
+    /** Every problem found, each naming the job-file key it comes from; empty when all is well. */
+    public static List<String> problems(JobFile job, Duration timeout) {
+        List<String> problems = new ArrayList<>();
+        List<JobFile.KafkaSourceSpec> sources = job.sources();
+        for (int i = 0; i < sources.size(); i++) {
+            JobFile.KafkaSourceSpec s = sources.get(i);
+            String at = "sources[" + i + "] (" + s.name() + ")";
+            try (Admin admin = admin(s.bootstrapServers(), s.properties(), timeout)) {
+                Set<String> existing = topics(admin, timeout);
+                for (String topic : s.topics()) {
+                    if (!existing.contains(topic)) {
+                        problems.add(
+                                at
+                                        + ".topics: topic '"
+                                        + topic
+                                        + "' does not exist on "
+                                        + s.bootstrapServers());
+                    }
+                }
+            } catch (Exception e) {
+                problems.add(at + ".bootstrap-servers: " + unreachable(s.bootstrapServers(), e));
+            }
+        }
+        JobFile.SinkSpec sinks = job.sinks();
+        try (Admin admin = admin(sinks.bootstrapServers(), sinks.properties(), timeout)) {
+            Set<String> existing = topics(admin, timeout);
+            List<String> missing = new ArrayList<>();
+            if (!existing.contains(sinks.actionsTopic())) {
+                missing.add("sinks.actions-topic: topic '" + sinks.actionsTopic() + "'");
+            }
+            if (!existing.contains(sinks.deadLetterTopic())) {
+                missing.add("sinks.dead-letter-topic: topic '" + sinks.deadLetterTopic() + "'");
+            }
+            if (!missing.isEmpty()) {
+                String autoCreate = autoCreate(admin, timeout);
+                if (!"true".equals(autoCreate)) {
+                    String why =
+                            autoCreate == null
+                                    ? " (and the broker's auto.create.topics.enable cannot be"
+                                            + " read)"
+                                    : " and the broker does not create topics"
+                                            + " (auto.create.topics.enable=false)";
+                    for (String m : missing) {
+                        problems.add(m + " does not exist on " + sinks.bootstrapServers() + why);
+                    }
+                }
+            }
+        } catch (Exception e) {
+            problems.add("sinks.bootstrap-servers: " + unreachable(sinks.bootstrapServers(), e));
+        }
+        return problems;
+    }
+
+    private static Admin admin(String bootstrap, Map<String, String> props, Duration timeout) {
+        Properties p = new Properties();
+        p.putAll(props);
+        p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.setProperty(
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
+        p.setProperty(
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
+        return Admin.create(p);
+    }
+
+    private static Set<String> topics(Admin admin, Duration timeout) throws Exception {
+        return admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The broker's {@code auto.create.topics.enable}, or null when it cannot be read. */
+    private static String autoCreate(Admin admin, Duration timeout) {
+        try {
+            Collection<Node> nodes =
+                    admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (nodes.isEmpty()) {
+                return null;
+            }
+            ConfigResource broker =
+                    new ConfigResource(
+                            ConfigResource.Type.BROKER, nodes.iterator().next().idString());
+            Config c =
+                    admin.describeConfigs(List.of(broker))
+                            .values()
+                            .get(broker)
+                            .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            ConfigEntry e = c.get("auto.create.topics.enable");
+            return e == null ? null : e.value();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private static String unreachable(String bootstrap, Exception e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        return "cannot reach Kafka at " + bootstrap + ": " + cause;
+    }
+}
