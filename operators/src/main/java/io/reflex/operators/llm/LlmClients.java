@@ -4,43 +4,53 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
 
 /**
- * One client per JVM (per TaskManager) and endpoint, shared by every subtask that uses the same
- * endpoint, key and concurrency, and closed when the last of them releases it.
+ * The LLM clients of one JVM (one TaskManager). Every subtask gets a client of its own, with its
+ * own dispatcher, so that {@code llm.max-concurrent} holds per subtask as documented: two subtasks
+ * in one TaskManager keep up to twice that many requests in flight. The connections are pooled per
+ * endpoint and key and shared by all of them; the pool is emptied when the last client of the
+ * endpoint is released.
  */
 public final class LlmClients {
-    private static final Map<Key, Entry> CLIENTS = new HashMap<>();
+    private static final Map<Key, SharedPool> POOLS = new HashMap<>();
 
-    private record Key(String baseUrl, int apiKeyHash, int maxConcurrent, String model) {}
+    private record Key(String baseUrl, int apiKeyHash) {}
 
-    private static final class Entry {
-        final OpenAiLlmClient client;
+    private static final class SharedPool {
+        final ConnectionPool pool;
         int users;
 
-        Entry(OpenAiLlmClient client) {
-            this.client = client;
+        SharedPool(ConnectionPool pool) {
+            this.pool = pool;
         }
     }
 
     private LlmClients() {}
 
-    /** The shared client for {@code options}; release it with {@link LlmClient#close()}. */
-    public static synchronized LlmClient acquire(LlmOptions options) {
-        Key key =
-                new Key(
-                        options.baseUrl(),
-                        Objects.hashCode(options.apiKey()),
-                        options.maxConcurrent(),
-                        options.model());
-        Entry entry = CLIENTS.computeIfAbsent(key, k -> new Entry(new OpenAiLlmClient(options)));
-        entry.users++;
+    /** A client for {@code options} on the endpoint's shared pool; release it with close. */
+    public static LlmClient acquire(LlmOptions options) {
+        Key key = new Key(options.baseUrl(), Objects.hashCode(options.apiKey()));
+        SharedPool shared;
+        synchronized (LlmClients.class) {
+            shared =
+                    POOLS.computeIfAbsent(
+                            key,
+                            k ->
+                                    new SharedPool(
+                                            new ConnectionPool(
+                                                    options.maxConcurrent(), 5, TimeUnit.MINUTES)));
+            shared.users++;
+        }
+        OpenAiLlmClient client = new OpenAiLlmClient(options, shared.pool);
         return new LlmClient() {
             private boolean released;
 
             @Override
             public CompletableFuture<LlmResponse> complete(LlmRequest request) {
-                return entry.client.complete(request);
+                return client.complete(request);
             }
 
             @Override
@@ -50,9 +60,10 @@ public final class LlmClients {
                         return;
                     }
                     released = true;
-                    if (--entry.users == 0) {
-                        CLIENTS.remove(key);
-                        entry.client.close();
+                    client.close();
+                    if (--shared.users == 0) {
+                        POOLS.remove(key);
+                        shared.pool.evictAll();
                     }
                 }
             }

@@ -33,7 +33,7 @@ import okhttp3.OkHttpClient;
 
 /**
  * {@link LlmClient} on the official OpenAI Java SDK's async client. The SDK's own retries are off,
- * so the caller's retry policy is the only one. The OkHttp dispatcher admits as many requests per
+ * so the caller's retry policy is the only one. Its OkHttp dispatcher admits as many requests per
  * host as the configured concurrency (the SDK's default would cap it at 64).
  */
 public final class OpenAiLlmClient implements LlmClient {
@@ -41,7 +41,16 @@ public final class OpenAiLlmClient implements LlmClient {
     private final OkHttpClient http;
     private final OpenAIClientAsync client;
 
+    /** A client with a connection pool of its own. */
     public OpenAiLlmClient(LlmOptions options) {
+        this(options, new ConnectionPool(options.maxConcurrent(), 5, TimeUnit.MINUTES));
+    }
+
+    /**
+     * A client with its own dispatcher, so its {@code maxConcurrent} requests in flight are its
+     * own, on a connection pool that other clients of the endpoint may share.
+     */
+    public OpenAiLlmClient(LlmOptions options, ConnectionPool pool) {
         this.options = options;
         Dispatcher dispatcher = new Dispatcher();
         dispatcher.setMaxRequests(options.maxConcurrent());
@@ -49,8 +58,7 @@ public final class OpenAiLlmClient implements LlmClient {
         this.http =
                 new OkHttpClient.Builder()
                         .dispatcher(dispatcher)
-                        .connectionPool(
-                                new ConnectionPool(options.maxConcurrent(), 5, TimeUnit.MINUTES))
+                        .connectionPool(pool)
                         .connectTimeout(options.attemptTimeout())
                         .readTimeout(options.attemptTimeout())
                         .writeTimeout(options.attemptTimeout())
