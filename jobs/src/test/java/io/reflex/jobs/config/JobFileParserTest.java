@@ -190,4 +190,38 @@ class JobFileParserTest {
                                 + " number",
                         "sources[0].reconnect.give-up: expected fail or keep-trying, was 'sulk'");
     }
+
+    @Test
+    void sourceLimitsAndTheDeadLetterBoundHaveDefaultsAndAreChecked() throws Exception {
+        JobFile job = new JobFileParser(Map.of()).parse("ok.yaml", MINIMAL);
+        assertThat(job.sinks().deadLetterMaxBytes()).isEqualTo(64 * 1024);
+        assertThat(job.sources().get(0).decoding().maxKeyBytes()).isEqualTo(1024);
+        assertThat(job.sources().get(0).decoding().maxTimeAheadMs()).isEqualTo(3_600_000L);
+
+        JobFile custom =
+                new JobFileParser(Map.of())
+                        .parse(
+                                "ok.yaml",
+                                MINIMAL.replace(
+                                                "key: /k}",
+                                                "key: /k, max-key-bytes: 64, max-time-ahead: 5m}")
+                                        .replace(
+                                                "sinks: {bootstrap-servers: 'k:9092'}",
+                                                "sinks: {bootstrap-servers: 'k:9092',"
+                                                        + " dead-letter-max-bytes: 1000}"));
+        assertThat(custom.sources().get(0).decoding().maxKeyBytes()).isEqualTo(64);
+        assertThat(custom.sources().get(0).decoding().maxTimeAheadMs()).isEqualTo(300_000L);
+        assertThat(custom.sinks().deadLetterMaxBytes()).isEqualTo(1000);
+
+        // 1 MiB of raw bytes is 1.33 MiB of base64: more than the producer sends by default.
+        assertThat(
+                        problems(
+                                MINIMAL.replace(
+                                        "sinks: {bootstrap-servers: 'k:9092'}",
+                                        "sinks: {bootstrap-servers: 'k:9092',"
+                                                + " dead-letter-max-bytes: 1048576}")))
+                .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .startsWith("sinks.dead-letter-max-bytes: a dead letter with 1048576 raw bytes")
+                .endsWith("lower it, or raise properties.max.request.size");
+    }
 }
