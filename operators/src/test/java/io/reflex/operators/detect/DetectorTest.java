@@ -168,6 +168,29 @@ class DetectorTest {
     }
 
     @Test
+    void zscoreSurvivesInfiniteAndOverflowingValues() throws Exception {
+        var h = harness(zscore(0.1, 4, 10));
+        long ts = 0;
+        for (int i = 0; i < 30; i++) {
+            h.processElement(trade("v" + i, "ACME", 1, 100 + (i % 3), ts), ts++);
+        }
+        // 1e400 parses as infinity and is ignored; 1e300 overflows the variance, which restarts.
+        h.processElement(new Event("trades", "ACME", ts, "inf", "{\"volume\":1e400}"), ts++);
+        h.processElement(new Event("trades", "ACME", ts, "huge", "{\"volume\":-1e300}"), ts++);
+        h.processElement(new Event("trades", "ACME", ts, "huge2", "{\"volume\":1e300}"), ts++);
+        int before = h.extractOutputValues().size();
+        for (int i = 0; i < 30; i++) {
+            h.processElement(trade("w" + i, "ACME", 1, 100 + (i % 3), ts), ts++);
+        }
+        h.processElement(trade("big", "ACME", 1, 5_000, ts), ts);
+        List<Trigger> out = h.extractOutputValues();
+        assertThat(out.subList(before, out.size()))
+                .as("the rule still fires on a real outlier")
+                .extracting(Trigger::eventIds)
+                .contains(List.of("big"));
+    }
+
+    @Test
     void matchFiresOnlyForItsSources() throws Exception {
         var h = harness(match("(?i)fraud|recall", List.of("news")));
         h.processElement(news("n1", "ACME", "ACME in fraud probe", 1), 1);
