@@ -12,10 +12,6 @@ import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedGenerator;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -289,8 +285,6 @@ class HostileInputITCase {
                 KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
         JobClient jobClient = env.executeAsync(job.name());
         JobID id = jobClient.getJobID();
-        String rest = client.getWebInterfaceURL();
-        HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         long maxRestarts = 0;
         JobStatus status = jobClient.getJobStatus().get();
@@ -299,27 +293,11 @@ class HostileInputITCase {
                 jobClient.cancel().get();
                 throw new AssertionError("the job did not finish within 180 s: " + status);
             }
-            JsonNode m = get(http, rest + "/jobs/" + id + "/metrics?get=numRestarts");
-            for (JsonNode v : m) {
-                maxRestarts = Math.max(maxRestarts, v.path("value").asLong(0));
-            }
+            maxRestarts = Math.max(maxRestarts, JobHealth.numRestarts(client, id));
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200)); // poll the job
             status = jobClient.getJobStatus().get();
         }
-        List<JsonNode> exceptions = new ArrayList<>();
-        get(http, rest + "/jobs/" + id + "/exceptions")
-                .path("exceptionHistory")
-                .path("entries")
-                .forEach(exceptions::add);
-        return new RunResult(status, maxRestarts, exceptions);
-    }
-
-    private static JsonNode get(HttpClient http, String url) throws Exception {
-        HttpResponse<String> r =
-                http.send(
-                        HttpRequest.newBuilder(URI.create(url)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-        return Json.MAPPER.readTree(r.body());
+        return new RunResult(status, maxRestarts, JobHealth.exceptions(client, id));
     }
 
     private static JobFile jobFile(

@@ -21,6 +21,7 @@ import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.framing.TextFrame;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
@@ -74,6 +75,7 @@ public final class FeedServer implements AutoCloseable {
     private final AtomicLong head = new AtomicLong();
     private final AtomicLong stalledNanos = new AtomicLong();
     private final ScheduledExecutorService dropper;
+    private final Map<Long, Hostile> hostile = new ConcurrentHashMap<>();
     private volatile boolean secure;
 
     private FeedServer(int port, Settings settings, long seed) {
@@ -166,6 +168,42 @@ public final class FeedServer implements AutoCloseable {
         }
     }
 
+    /** What a hostile frame is made of, for {@link #inject}. */
+    public enum Frame {
+        /** A text frame with the payload as its text (UTF-8). */
+        TEXT,
+        /** A binary frame. */
+        BINARY,
+        /** A text frame whose payload is sent as it is, valid UTF-8 or not. */
+        RAW_TEXT
+    }
+
+    private record Hostile(Frame frame, byte[] payload) {}
+
+    /**
+     * Sends {@code payload} as a {@code frame} in place of message {@code seq}, on every connection
+     * that reaches it: a resumed feed sends it again, as a real one would.
+     */
+    public void inject(long seq, Frame frame, byte[] payload) {
+        hostile.put(seq, new Hostile(frame, payload.clone()));
+    }
+
+    private void sendHostile(WebSocket conn, Hostile h) {
+        switch (h.frame()) {
+            case TEXT:
+                conn.send(new String(h.payload(), java.nio.charset.StandardCharsets.UTF_8));
+                break;
+            case BINARY:
+                conn.send(h.payload());
+                break;
+            default:
+                TextFrame f = new TextFrame();
+                f.setPayload(java.nio.ByteBuffer.wrap(h.payload()));
+                f.setFin(true);
+                conn.sendFrame(f);
+        }
+    }
+
     /** Message {@code seq} (from 1): the same for every connection. */
     public String message(long seq) {
         synchronized (history) {
@@ -214,7 +252,12 @@ public final class FeedServer implements AutoCloseable {
                 next += pace;
             }
             try {
-                conn.send(message(seq));
+                Hostile h = hostile.get(seq);
+                if (h != null) {
+                    sendHostile(conn, h);
+                } else {
+                    conn.send(message(seq));
+                }
                 head.accumulateAndGet(seq++, Math::max);
                 sent.incrementAndGet();
             } catch (RuntimeException closed) {

@@ -19,6 +19,7 @@ public final class WebSocketSourceBuilder<T> {
     private String trustStore;
     private String trustStorePassword;
     private int queueCapacity = 1024;
+    private int maxMessageBytes = WebSocketSourceOptions.DEFAULT_MAX_MESSAGE_BYTES;
     private Duration pingInterval = Duration.ofSeconds(20);
     private Duration idleTimeout = Duration.ofSeconds(60);
     private Duration initialBackoff = Duration.ofMillis(200);
@@ -78,8 +79,21 @@ public final class WebSocketSourceBuilder<T> {
         return this;
     }
 
+    /**
+     * Messages requested from the sockets ahead of the reader, per source reader: shared among its
+     * splits (at least one each).
+     */
     public WebSocketSourceBuilder<T> queueCapacity(int capacity) {
         this.queueCapacity = capacity;
+        return this;
+    }
+
+    /**
+     * The largest message kept whole, in bytes. A larger one is not buffered beyond this: it is
+     * handed on with its first part and a reason, for the deserializer to dead-letter.
+     */
+    public WebSocketSourceBuilder<T> maxMessageBytes(int bytes) {
+        this.maxMessageBytes = bytes;
         return this;
     }
 
@@ -138,6 +152,7 @@ public final class WebSocketSourceBuilder<T> {
                 "Endpoints must be distinct: each is one split.");
         Preconditions.checkNotNull(deserializer, "Set a deserializer with deserializer(...).");
         Preconditions.checkArgument(queueCapacity > 0, "queueCapacity must be positive.");
+        Preconditions.checkArgument(maxMessageBytes > 0, "maxMessageBytes must be positive.");
         Preconditions.checkArgument(
                 resumeUrlTemplate == null || sequencePointer != null,
                 "A resume URL needs a sequencePointer to know where to resume.");
@@ -155,6 +170,7 @@ public final class WebSocketSourceBuilder<T> {
                         trustStore,
                         trustStorePassword,
                         queueCapacity,
+                        maxMessageBytes,
                         pingInterval,
                         idleTimeout,
                         initialBackoff,

@@ -18,12 +18,17 @@ import java.util.Map;
  * @param sequencePointer JSON pointer to a message's sequence number; null for none (at-most-once)
  * @param trustStore a JKS or PKCS12 truststore for {@code wss}, or null for the JVM's
  * @param trustStorePassword the truststore's password, or null
- * @param queueCapacity messages requested from the socket ahead of the reader, per source reader
+ * @param queueCapacity messages requested from the sockets ahead of the reader, per source reader,
+ *     divided among its splits (at least one each), so a reader holds at most this many messages
+ *     whatever its number of splits
+ * @param maxMessageBytes the largest message kept whole; a larger one is handed on cut, with an
+ *     error, and never buffered beyond this
  * @param pingInterval how often to ping an open connection; zero for never
  * @param idleTimeout reconnect when no message arrived for this long; zero for never
  * @param initialBackoff first reconnect delay ceiling
  * @param maxBackoff reconnect delay ceiling
- * @param stablePeriod a connection open this long resets the backoff
+ * @param stablePeriod a connection open this long resets the backoff, as does one that delivered a
+ *     message
  * @param maxReconnectAttempts consecutive failed connects before giving up; 0 for never
  * @param failWhenExhausted fail the job (true) or keep trying at the maximum delay (false) once the
  *     attempts are used up
@@ -40,6 +45,7 @@ public record WebSocketSourceOptions(
         String trustStore,
         String trustStorePassword,
         int queueCapacity,
+        int maxMessageBytes,
         Duration pingInterval,
         Duration idleTimeout,
         Duration initialBackoff,
@@ -50,6 +56,9 @@ public record WebSocketSourceOptions(
         long maxMessages,
         String endMarker)
         implements Serializable {
+
+    /** The default of {@code maxMessageBytes}: 1 MiB, as Kafka's default record limit. */
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
     public boolean bounded() {
         return maxMessages > 0 || endMarker != null;

@@ -107,6 +107,59 @@ class WebSocketSourceITCase {
         }
     }
 
+    /**
+     * A feed that drops every connection every 2 s, read with resume and the default backoff: a
+     * connection that delivered messages resets the backoff, so the source reconnects at once and
+     * the feed is delivered in full within 1.3 times its own duration (the issue's bound; before
+     * the fix the backoff grew across such connections and a third of the time was spent waiting).
+     * The feed paces each connection at 200 messages/s, so 4,000 messages take 20 s.
+     */
+    @Test
+    void aFeedThatDropsEveryTwoSecondsIsDeliveredOnceWithinItsDuration() throws Exception {
+        int rate = 200;
+        int n = 4_000;
+        try (FeedServer feed =
+                FeedServer.start(new FeedServer.Settings(rate, 2_000, null, 0, false), 9)) {
+            WebSocketSource<Long> source =
+                    WebSocketSource.<Long>builder()
+                            .url(feed.url())
+                            .resumeUrl(feed.url() + "?since={lastSeq}")
+                            .sequencePointer("/seq")
+                            .idleTimeout(Duration.ofSeconds(2))
+                            .pingInterval(Duration.ofMillis(500))
+                            .maxMessages(n)
+                            .deserializer(new Sequences())
+                            .build();
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(1);
+            List<Long> seqs = new ArrayList<>();
+            long first = 0;
+            try (CloseableIterator<Long> it =
+                    env.fromSource(source, WatermarkStrategy.noWatermarks(), "websocket")
+                            .uid("websocket")
+                            .executeAndCollect()) {
+                while (it.hasNext()) {
+                    seqs.add(it.next());
+                    if (first == 0) {
+                        first = System.nanoTime();
+                    }
+                }
+            }
+            double took = (System.nanoTime() - first) / 1e9;
+            double own = (n - 1) / (double) rate;
+            System.out.printf(
+                    "feed dropping every 2 s: %d messages in %.1f s over %d connections, its own"
+                            + " duration %.1f s, ratio %.2f%n",
+                    seqs.size(), took, feed.connections(), own, took / own);
+            assertThat(seqs).hasSize(n);
+            for (int i = 0; i < n; i++) {
+                assertThat(seqs.get(i)).isEqualTo(i + 1L);
+            }
+            assertThat(feed.connections()).isGreaterThanOrEqualTo(8);
+            assertThat(took).isLessThanOrEqualTo(1.3 * own);
+        }
+    }
+
     @Test
     void withoutResumeTheSourceReconnectsAndNeverRepeatsASequence() throws Exception {
         try (FeedServer feed =

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.reflex.connectors.websocket.reader.WebSocketSplitReader;
 import io.reflex.connectors.websocket.split.WebSocketSplit;
 import io.reflex.sandbox.FeedServer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,11 @@ import org.junit.jupiter.api.Test;
 class WebSocketSplitReaderTest {
 
     private static WebSocketSourceOptions options(String url, long maxMessages) {
+        return options(url, maxMessages, 8, WebSocketSourceOptions.DEFAULT_MAX_MESSAGE_BYTES);
+    }
+
+    private static WebSocketSourceOptions options(
+            String url, long maxMessages, int capacity, int maxMessageBytes) {
         return new WebSocketSourceOptions(
                 List.of(url),
                 java.util.Map.of(),
@@ -26,7 +32,8 @@ class WebSocketSplitReaderTest {
                 "/seq",
                 null,
                 null,
-                8,
+                capacity,
+                maxMessageBytes,
                 Duration.ZERO,
                 Duration.ZERO,
                 Duration.ofMillis(10),
@@ -64,6 +71,111 @@ class WebSocketSplitReaderTest {
             assertThat(finished).isTrue();
             assertThat(seqs).hasSize(50).first().isEqualTo(101L);
             assertThat(seqs).last().isEqualTo(150L);
+        }
+    }
+
+    /** Every message of one fetch. */
+    private static List<WebSocketMessage> fetchAll(WebSocketSplitReader reader) throws Exception {
+        List<WebSocketMessage> out = new ArrayList<>();
+        RecordsWithSplitIds<WebSocketMessage> batch = reader.fetch();
+        while (batch.nextSplit() != null) {
+            WebSocketMessage m;
+            while ((m = batch.nextRecordFromSplit()) != null) {
+                out.add(m);
+            }
+        }
+        batch.recycle();
+        return out;
+    }
+
+    @Test
+    void thePermitsOfAllSplitsAddUpToTheQueueCapacity() throws Exception {
+        int capacity = 8;
+        try (FeedServer feed = FeedServer.start(FeedServer.Settings.defaults(), 5)) {
+            List<String> urls = List.of(feed.url() + "?a", feed.url() + "?b", feed.url() + "?c");
+            WebSocketSplitReader reader =
+                    new WebSocketSplitReader(
+                            options(feed.url(), 0, capacity, 1 << 20),
+                            new UnregisteredMetricsGroup());
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            int handedOn = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            for (String url : urls) {
+                // A split joins while the others already hold their permits.
+                reader.handleSplitsChanges(
+                        new SplitsAddition<>(List.of(new WebSocketSplit(url, -1))));
+                int target = handedOn + 500;
+                while (handedOn < target && System.nanoTime() < deadline) {
+                    assertThat(reader.outstandingPermits()).isLessThanOrEqualTo(capacity);
+                    assertThat(reader.queued()).isLessThanOrEqualTo(capacity);
+                    for (WebSocketMessage m : fetchAll(reader)) {
+                        seen.add(m.url());
+                        handedOn++;
+                    }
+                }
+            }
+            reader.close();
+            assertThat(handedOn).isGreaterThanOrEqualTo(1500);
+            assertThat(seen).as("every split was read").containsExactlyInAnyOrderElementsOf(urls);
+        }
+    }
+
+    @Test
+    void handsOnHostileFramesWithAReasonAndSkipsAMessageThatBreaksTheConnection() throws Exception {
+        try (FeedServer feed = FeedServer.start(FeedServer.Settings.defaults(), 6)) {
+            byte[] binary = {(byte) 0xFF, (byte) 0xFE, 0, 1};
+            feed.inject(3, FeedServer.Frame.BINARY, binary);
+            String big = "{\"seq\":5,\"pad\":\"" + "x".repeat(5000) + "\"}";
+            feed.inject(5, FeedServer.Frame.TEXT, big.getBytes(StandardCharsets.UTF_8));
+            feed.inject(
+                    7,
+                    FeedServer.Frame.RAW_TEXT,
+                    new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'});
+            WebSocketSplitReader reader =
+                    new WebSocketSplitReader(
+                            options(feed.url(), 0, 8, 1000), new UnregisteredMetricsGroup());
+            reader.handleSplitsChanges(
+                    new SplitsAddition<>(List.of(new WebSocketSplit(feed.url(), 0))));
+            List<WebSocketMessage> all = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (all.stream().noneMatch(m -> m.seq() >= 12) && System.nanoTime() < deadline) {
+                all.addAll(fetchAll(reader));
+            }
+            reader.close();
+            List<Long> good =
+                    all.stream()
+                            .filter(m -> m.error() == null && m.seq() > 0)
+                            .map(WebSocketMessage::seq)
+                            .toList();
+            assertThat(good.subList(0, 9)).containsExactly(1L, 2L, 4L, 6L, 8L, 9L, 10L, 11L, 12L);
+            assertThat(all)
+                    .filteredOn(m -> m.bytes() != null)
+                    .singleElement()
+                    .satisfies(m -> assertThat(m.bytes()).isEqualTo(binary));
+            assertThat(all)
+                    .filteredOn(m -> m.error() != null && m.text() != null)
+                    .singleElement()
+                    .satisfies(
+                            m -> {
+                                assertThat(m.error())
+                                        .isEqualTo(
+                                                "message of "
+                                                        + big.length()
+                                                        + " bytes exceeds the limit of 1000"
+                                                        + " (max-message-bytes)");
+                                assertThat(m.text()).hasSize(1000);
+                            });
+            assertThat(all)
+                    .filteredOn(m -> m.error() != null && m.text() == null)
+                    .singleElement()
+                    .satisfies(
+                            m ->
+                                    assertThat(m.error())
+                                            .startsWith(
+                                                    "the feed sent a frame the WebSocket client"
+                                                            + " cannot read")
+                                            .endsWith(
+                                                    "twice after sequence 6; skipped sequence 7"));
         }
     }
 }

@@ -100,6 +100,7 @@ public record JobFile(
             Duration stableAfter,
             int maxAttempts,
             boolean failWhenExhausted,
+            int maxMessageBytes,
             DecoderOptions decoding,
             Duration maxOutOfOrderness,
             Duration watermarkIdleTimeout)

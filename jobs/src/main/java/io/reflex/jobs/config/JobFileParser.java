@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
+import io.reflex.connectors.websocket.WebSocketSourceOptions;
 import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.agent.AgentOptions;
 import io.reflex.operators.decode.DecoderOptions;
@@ -213,6 +214,7 @@ public final class JobFileParser {
                         "ping-interval",
                         "idle-timeout",
                         "reconnect",
+                        "max-message-bytes",
                         "key",
                         "event-time",
                         "event-id",
@@ -264,6 +266,12 @@ public final class JobFileParser {
                 reconnect.duration("stable-after", Duration.ofSeconds(30)),
                 (int) reconnect.number("max-attempts", 0, 0, 1_000_000),
                 "fail".equals(giveUp),
+                (int)
+                        s.number(
+                                "max-message-bytes",
+                                WebSocketSourceOptions.DEFAULT_MAX_MESSAGE_BYTES,
+                                1,
+                                64 * 1024 * 1024),
                 decoding(s),
                 s.duration("max-out-of-orderness", Duration.ofSeconds(5)),
                 s.duration("watermark-idle-timeout", Duration.ofSeconds(30)));

@@ -36,6 +36,7 @@ public final class WebSocketConnectors {
                         .sequencePointer(spec.sequencePointer())
                         .pingInterval(spec.pingInterval())
                         .idleTimeout(spec.idleTimeout())
+                        .maxMessageBytes(spec.maxMessageBytes())
                         .backoff(spec.initialBackoff(), spec.maxBackoff(), spec.stableAfter())
                         .maxReconnectAttempts(spec.maxAttempts(), spec.failWhenExhausted())
                         .deserializer(new DecodingWebSocketDeserializer(spec.name(), decoder));
