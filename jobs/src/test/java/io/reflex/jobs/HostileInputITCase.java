@@ -10,6 +10,7 @@ import io.reflex.operators.model.DeadLetterJson;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedGenerator;
+import io.reflex.sandbox.JobHealth;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
 import java.nio.charset.StandardCharsets;
@@ -293,11 +294,17 @@ class HostileInputITCase {
                 jobClient.cancel().get();
                 throw new AssertionError("the job did not finish within 180 s: " + status);
             }
-            maxRestarts = Math.max(maxRestarts, JobHealth.numRestarts(client, id));
+            maxRestarts =
+                    Math.max(
+                            maxRestarts,
+                            JobHealth.numRestarts(client.getWebInterfaceURL(), id.toHexString()));
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200)); // poll the job
             status = jobClient.getJobStatus().get();
         }
-        return new RunResult(status, maxRestarts, JobHealth.exceptions(client, id));
+        return new RunResult(
+                status,
+                maxRestarts,
+                JobHealth.exceptions(client.getWebInterfaceURL(), id.toHexString()));
     }
 
     private static JobFile jobFile(

@@ -9,6 +9,7 @@ import io.reflex.jobs.kafka.KafkaConnectors;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedServer;
+import io.reflex.sandbox.JobHealth;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
 import java.nio.charset.StandardCharsets;
@@ -184,8 +185,12 @@ class WebSocketNewsITCase {
                 LockSupport.parkNanos(200_000_000L); // poll the topic
                 dead = TopicReader.readAll(kafka.bootstrapServers(), dlq, Duration.ofSeconds(10));
             }
-            long restarts = JobHealth.numRestarts(cluster, client.getJobID());
-            List<JsonNode> failures = JobHealth.exceptions(cluster, client.getJobID());
+            long restarts =
+                    JobHealth.numRestarts(
+                            cluster.getWebInterfaceURL(), client.getJobID().toHexString());
+            List<JsonNode> failures =
+                    JobHealth.exceptions(
+                            cluster.getWebInterfaceURL(), client.getJobID().toHexString());
             client.cancel().get();
 
             List<String> reasons = new java.util.ArrayList<>();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.reflex.sandbox.FeedServer;
+import io.reflex.sandbox.JobHealth;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -21,11 +22,13 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.client.program.ClusterClient;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectClusterClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.Collector;
@@ -157,6 +160,98 @@ class WebSocketSourceITCase {
             }
             assertThat(feed.connections()).isGreaterThanOrEqualTo(8);
             assertThat(took).isLessThanOrEqualTo(1.3 * own);
+        }
+    }
+
+    /** Each message as a line the test can check: its sequence, or its error, or its kind. */
+    public static final class Described implements WebSocketDeserializer<String> {
+        @Override
+        public void deserialize(WebSocketMessage message, Collector<String> out) {
+            if (message.error() != null) {
+                out.collect("error " + message.seq() + " " + message.error());
+            } else if (message.bytes() != null) {
+                out.collect("binary " + message.bytes().length);
+            } else {
+                out.collect("seq " + message.seq());
+            }
+        }
+
+        @Override
+        public TypeInformation<String> getProducedType() {
+            return Types.STRING;
+        }
+    }
+
+    /**
+     * A binary frame, an oversized text message and a text frame with invalid UTF-8 (which the JDK
+     * client fails the connection over) each reach the deserializer as a message it can
+     * dead-letter, the good messages around them arrive once each, and the job never restarts.
+     */
+    @Test
+    void hostileFramesReachTheDeserializerWithAReasonAndNeverRestartTheJob(
+            @InjectClusterClient ClusterClient<?> client) throws Exception {
+        try (FeedServer feed = FeedServer.start(FeedServer.Settings.defaults(), 10)) {
+            feed.inject(3, FeedServer.Frame.BINARY, new byte[] {(byte) 0xFF, 0, 1});
+            byte[] big =
+                    ("{\"seq\":5,\"pad\":\"" + "x".repeat(100_000) + "\"}")
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            feed.inject(5, FeedServer.Frame.TEXT, big);
+            feed.inject(
+                    7,
+                    FeedServer.Frame.RAW_TEXT,
+                    new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'});
+            WebSocketSource<String> source =
+                    WebSocketSource.<String>builder()
+                            .url(feed.url())
+                            .resumeUrl(feed.url() + "?since={lastSeq}")
+                            .sequencePointer("/seq")
+                            .backoff(
+                                    Duration.ofMillis(20),
+                                    Duration.ofMillis(200),
+                                    Duration.ofSeconds(5))
+                            .maxMessageBytes(10_000)
+                            .maxMessages(20)
+                            .deserializer(new Described())
+                            .build();
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(1);
+            List<String> out = new ArrayList<>();
+            JobClient job;
+            try (CloseableIterator<String> it =
+                    env.fromSource(source, WatermarkStrategy.noWatermarks(), "websocket")
+                            .uid("websocket")
+                            .collectAsync()) {
+                job = env.executeAsync();
+                it.forEachRemaining(out::add);
+            }
+            job.getJobExecutionResult().get();
+            List<String> good = out.stream().filter(l -> l.startsWith("seq ")).toList();
+            assertThat(good)
+                    .containsExactly(
+                            "seq 1", "seq 2", "seq 4", "seq 6", "seq 8", "seq 9", "seq 10",
+                            "seq 11", "seq 12", "seq 13", "seq 14", "seq 15", "seq 16", "seq 17",
+                            "seq 18", "seq 19", "seq 20");
+            assertThat(out).contains("binary 3");
+            assertThat(out)
+                    .anySatisfy(
+                            l ->
+                                    assertThat(l)
+                                            .startsWith(
+                                                    "error 5 message of " + big.length + " bytes")
+                                            .endsWith(
+                                                    "exceeds the limit of 10000 (max-message-bytes)"));
+            assertThat(out)
+                    .anySatisfy(
+                            l ->
+                                    assertThat(l)
+                                            .startsWith("error 7 the feed sent a frame")
+                                            .contains("Invalid UTF-8")
+                                            .endsWith("skipped sequence 7"));
+            assertThat(out).hasSize(20);
+            assertThat(
+                            JobHealth.numRestarts(
+                                    client.getWebInterfaceURL(), job.getJobID().toHexString()))
+                    .isZero();
         }
     }
 

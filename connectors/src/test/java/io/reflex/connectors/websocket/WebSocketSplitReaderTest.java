@@ -88,10 +88,16 @@ class WebSocketSplitReaderTest {
         return out;
     }
 
+    /**
+     * Three splits join one by one while the feed drops every connection every 250 ms: however the
+     * permits are re-divided and however often a socket is replaced with messages still queued, the
+     * reader never holds more than the capacity.
+     */
     @Test
-    void thePermitsOfAllSplitsAddUpToTheQueueCapacity() throws Exception {
+    void thePermitsOfAllSplitsNeverExceedTheQueueCapacityAcrossReconnects() throws Exception {
         int capacity = 8;
-        try (FeedServer feed = FeedServer.start(FeedServer.Settings.defaults(), 5)) {
+        try (FeedServer feed =
+                FeedServer.start(new FeedServer.Settings(0, 250, null, 0, false), 5)) {
             List<String> urls = List.of(feed.url() + "?a", feed.url() + "?b", feed.url() + "?c");
             WebSocketSplitReader reader =
                     new WebSocketSplitReader(
@@ -104,7 +110,7 @@ class WebSocketSplitReaderTest {
                 // A split joins while the others already hold their permits.
                 reader.handleSplitsChanges(
                         new SplitsAddition<>(List.of(new WebSocketSplit(url, -1))));
-                int target = handedOn + 500;
+                int target = handedOn + 1_000;
                 while (handedOn < target && System.nanoTime() < deadline) {
                     assertThat(reader.outstandingPermits()).isLessThanOrEqualTo(capacity);
                     assertThat(reader.queued()).isLessThanOrEqualTo(capacity);
@@ -115,17 +121,50 @@ class WebSocketSplitReaderTest {
                 }
             }
             reader.close();
-            assertThat(handedOn).isGreaterThanOrEqualTo(1500);
+            assertThat(handedOn).isGreaterThanOrEqualTo(3_000);
             assertThat(seen).as("every split was read").containsExactlyInAnyOrderElementsOf(urls);
+            assertThat(feed.connections()).as("sockets were replaced").isGreaterThan(urls.size());
         }
     }
 
+    /**
+     * A reader whose job stops reading fills up to its capacity over all its splits, and no
+     * further: the shares add up to the capacity even when it does not divide evenly.
+     */
+    @Test
+    void aReaderThatIsNotFetchedHoldsExactlyTheQueueCapacityOverItsSplits() throws Exception {
+        int capacity = 8;
+        try (FeedServer feed = FeedServer.start(FeedServer.Settings.defaults(), 7)) {
+            List<WebSocketSplit> splits =
+                    List.of(
+                            new WebSocketSplit(feed.url() + "?a", -1),
+                            new WebSocketSplit(feed.url() + "?b", -1),
+                            new WebSocketSplit(feed.url() + "?c", -1));
+            WebSocketSplitReader reader =
+                    new WebSocketSplitReader(
+                            options(feed.url(), 0, capacity, 1 << 20),
+                            new UnregisteredMetricsGroup());
+            reader.handleSplitsChanges(new SplitsAddition<>(splits));
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (reader.queued() < capacity && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // poll
+                assertThat(reader.queued()).isLessThanOrEqualTo(capacity);
+            }
+            assertThat(reader.queued()).isEqualTo(capacity);
+            assertThat(reader.outstandingPermits()).isEqualTo(capacity);
+            assertThat(fetchAll(reader)).hasSize(capacity);
+            reader.close();
+        }
+    }
+
+    /** A hostile message of each kind, between good ones, on a feed read with resume. */
     @Test
     void handsOnHostileFramesWithAReasonAndSkipsAMessageThatBreaksTheConnection() throws Exception {
         try (FeedServer feed = FeedServer.start(FeedServer.Settings.defaults(), 6)) {
             byte[] binary = {(byte) 0xFF, (byte) 0xFE, 0, 1};
             feed.inject(3, FeedServer.Frame.BINARY, binary);
-            String big = "{\"seq\":5,\"pad\":\"" + "x".repeat(5000) + "\"}";
+            // Two bytes a character, so a cut at 1000 bytes must count bytes, not characters.
+            String big = "{\"seq\":5,\"pad\":\"" + "\u00e9".repeat(5000) + "\"}";
             feed.inject(5, FeedServer.Frame.TEXT, big.getBytes(StandardCharsets.UTF_8));
             feed.inject(
                     7,
@@ -160,22 +199,30 @@ class WebSocketSplitReaderTest {
                                 assertThat(m.error())
                                         .isEqualTo(
                                                 "message of "
-                                                        + big.length()
+                                                        + big.getBytes(StandardCharsets.UTF_8)
+                                                                .length
                                                         + " bytes exceeds the limit of 1000"
                                                         + " (max-message-bytes)");
-                                assertThat(m.text()).hasSize(1000);
+                                assertThat(big).startsWith(m.text());
+                                assertThat(m.text().getBytes(StandardCharsets.UTF_8).length)
+                                        .isBetween(999, 1000);
+                                assertThat(m.seq()).as("read from the kept part").isEqualTo(5L);
                             });
             assertThat(all)
                     .filteredOn(m -> m.error() != null && m.text() == null)
                     .singleElement()
                     .satisfies(
-                            m ->
-                                    assertThat(m.error())
-                                            .startsWith(
-                                                    "the feed sent a frame the WebSocket client"
-                                                            + " cannot read")
-                                            .endsWith(
-                                                    "twice after sequence 6; skipped sequence 7"));
+                            m -> {
+                                assertThat(m.error())
+                                        .startsWith(
+                                                "the feed sent a frame the WebSocket client"
+                                                        + " cannot read")
+                                        .contains("Invalid UTF-8")
+                                        .endsWith(
+                                                "after sequence 6, twice in a row; skipped"
+                                                        + " sequence 7");
+                                assertThat(m.seq()).as("stands in for 7").isEqualTo(7L);
+                            });
         }
     }
 }

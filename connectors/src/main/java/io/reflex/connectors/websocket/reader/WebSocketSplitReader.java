@@ -1,7 +1,12 @@
 package io.reflex.connectors.websocket.reader;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonParser.NumberType;
 import com.fasterxml.jackson.core.JsonPointer;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.filter.FilteringParserDelegate;
+import com.fasterxml.jackson.core.filter.JsonPointerBasedFilter;
+import com.fasterxml.jackson.core.filter.TokenFilter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.reflex.connectors.websocket.WebSocketMessage;
 import io.reflex.connectors.websocket.WebSocketSourceOptions;
@@ -24,6 +29,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -45,23 +51,26 @@ import org.slf4j.LoggerFactory;
  * <p><b>Backpressure.</b> The reader holds {@code queueCapacity} message permits ({@code
  * WebSocket.request(n)}) in all, shared by its connections: each may hold up to an even share (at
  * least one), re-divided as splits are added, and takes permits only from what the others have
- * given back. A permit comes back when {@link #fetch()} hands the message on. When the job is slow,
- * the fetcher stops calling fetch, the sockets stop reading, and TCP slows the servers down. Memory
- * stays bounded by the permits and {@code maxMessageBytes}.
+ * given back. A permit is held from the request until {@link #fetch()} hands the message on, even
+ * when the socket that received it is gone, so a reconnect never doubles what is queued. When the
+ * job is slow, the fetcher stops calling fetch, the sockets stop reading, and TCP slows the servers
+ * down. Memory stays bounded by the permits times {@code maxMessageBytes}.
  *
  * <p><b>Reconnection.</b> A connection that closes, fails or stays silent past the idle timeout is
  * reopened after an exponential backoff with full jitter, through the resume URL and subscribe
- * message with {@code {lastSeq}} replaced by the last sequence number handed on. The backoff grows
+ * message with {@code {lastSeq}} replaced by the last sequence number received. The backoff grows
  * only across attempts that fail to connect or deliver nothing: a connection that delivered a
  * message (or stayed up for the stable period) resets it, so a feed that drops every connection
  * after a few seconds is read again at once, not after a growing pause.
  *
- * <p><b>Hostile frames.</b> A message over {@code maxMessageBytes} is not buffered beyond the
- * limit; it is handed on with its first part and an error. A frame the JDK client cannot read (a
- * text frame with invalid UTF-8 fails the connection with a {@code ProtocolException}) is reported
- * as a message with an error. With resume, the feed would send the same message again on every
- * reconnect; after two such failures at the same sequence the reader resumes one number further and
- * reports the skipped number, so the split cannot be wedged by one message.
+ * <p><b>Hostile frames.</b> A message over {@code maxMessageBytes} is not buffered beyond the limit
+ * ({@link MessageAssembler}); it is handed on with its first part and an error. A binary message is
+ * handed on as bytes, for the deserializer to judge. The JDK client fails the connection over a
+ * text frame with invalid UTF-8 ({@code onError} with a {@code ProtocolException}, no {@code
+ * onClose}); the reader reports that as a message with an error. With resume the feed sends the
+ * same message again on every reconnect: after two failures in a row after the same sequence number
+ * the reader resumes one number further and reports the skipped number, so one message cannot wedge
+ * the split; reconnecting meanwhile follows the normal backoff.
  */
 public final class WebSocketSplitReader implements SplitReader<WebSocketMessage, WebSocketSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketSplitReader.class);
@@ -80,19 +89,19 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
     private final AtomicLong lastMessageAt = new AtomicLong();
 
     /** Permits no connection holds; below zero only while splits outnumber the capacity. */
-    private final java.util.concurrent.atomic.AtomicInteger available;
+    private final AtomicInteger available;
 
     /**
-     * A received message, or a wake-up (null message); {@code generation} is the connection's
-     * socket count when it arrived, so that only the current socket's permits are given back.
+     * A received message, a report of the reader's own, or a wake-up (null message); {@code permit}
+     * says whether it holds one of the connection's permits, given back when it is handed on.
      */
-    private record Item(Connection from, WebSocketMessage message, int generation) {}
+    private record Item(Connection from, WebSocketMessage message, boolean permit) {}
 
     public WebSocketSplitReader(WebSocketSourceOptions options, MetricGroup metrics) {
         this.options = options;
         this.http = client(options);
         this.inbox = new LinkedBlockingQueue<>();
-        this.available = new java.util.concurrent.atomic.AtomicInteger(options.queueCapacity());
+        this.available = new AtomicInteger(options.queueCapacity());
         this.sequence =
                 options.sequencePointer() == null
                         ? null
@@ -151,19 +160,26 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
             connections.put(split.url(), c);
             added.add(c);
         }
-        int share = Math.max(1, options.queueCapacity() / connections.size());
+        // Even shares that add up to the capacity; one each when splits outnumber it. A connection
+        // over its new share keeps what it holds until its messages are handed on.
+        int n = connections.size();
+        int i = 0;
         for (Connection c : connections.values()) {
-            c.share = share; // a connection over it keeps what it has until messages come back
+            int extra = i++ < options.queueCapacity() % n ? 1 : 0;
+            c.share = Math.max(1, options.queueCapacity() / n + extra);
         }
         added.forEach(Connection::connect);
     }
 
-    /** Permits granted to the sockets and not yet handed on, over every connection (tests). */
+    /**
+     * Permits granted to the sockets and not yet handed on, over every connection: requested from a
+     * socket, or used by a message still queued (tests).
+     */
     @VisibleForTesting
     public int outstandingPermits() {
         int sum = 0;
         for (Connection c : connections.values()) {
-            sum += c.outstanding.get();
+            sum += c.holding();
         }
         return sum;
     }
@@ -200,7 +216,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
             if (c.finished) {
                 continue;
             }
-            c.handedOn(item.message(), item.generation());
+            c.handedOn(item.message(), item.permit());
             out.add(c.url, item.message());
             if (options.bounded()
                     && (c.count >= options.maxMessages() && options.maxMessages() > 0
@@ -215,7 +231,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
 
     @Override
     public void wakeUp() {
-        inbox.offer(new Item(null, null, 0));
+        inbox.offer(new Item(null, null, false));
     }
 
     @Override
@@ -228,18 +244,26 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
         final String url;
         volatile int share = 1;
 
-        /** Permits granted to the current socket and not yet handed on. */
-        final java.util.concurrent.atomic.AtomicInteger outstanding =
-                new java.util.concurrent.atomic.AtomicInteger();
+        /** Permits requested from the current socket and not yet used by a message. */
+        private int requested;
 
-        volatile long lastSeq;
+        /** Messages received with a permit and not yet handed on, from this socket or earlier. */
+        private final AtomicInteger held = new AtomicInteger();
 
-        /** Numbers skipped past a message that broke the connection twice; added to lastSeq. */
-        volatile long skip;
+        /**
+         * The highest sequence number received (or skipped), where a reconnect resumes: a message
+         * received is handed on even when its socket is gone, so it need not be sent again.
+         */
+        volatile long resumeSeq;
 
-        long protocolFailureSeq = Long.MIN_VALUE;
+        /** The highest sequence number handed on; only the fetcher thread uses it. */
+        long lastSeq;
+
+        /** Where the last unreadable frame broke the connection, or {@code Long.MIN_VALUE}. */
+        private long unreadableAt = Long.MIN_VALUE;
+
+        private final MessageAssembler assembler = new MessageAssembler(options.maxMessageBytes());
         boolean delivered;
-        volatile int generation;
         volatile boolean open;
         volatile boolean finished;
         volatile WebSocket socket;
@@ -250,20 +274,16 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
         long nextAttemptAt = Long.MAX_VALUE;
         long nextPingAt;
         String lastError;
-        private final StringBuilder text = new StringBuilder();
-        private final java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
-
-        /** UTF-8 size of the message being received, counted past what is kept. */
-        private long partBytes;
 
         Connection(String url, long lastSeq) {
             this.url = url;
             this.lastSeq = lastSeq;
+            this.resumeSeq = lastSeq;
         }
 
         void connect() {
             nextAttemptAt = Long.MAX_VALUE;
-            long resumeAt = lastSeq < 0 ? lastSeq : lastSeq + skip;
+            long resumeAt = resumeSeq;
             String target =
                     options.resumeUrlTemplate() != null && resumeAt >= 0
                             ? options.resumeUrlTemplate()
@@ -291,13 +311,10 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
             openedAt = System.currentTimeMillis();
             lastReceivedAt = openedAt;
             connects.inc();
-            LOG.info("connected to {}{}", url, lastSeq >= 0 ? " after sequence " + lastSeq : "");
+            long resumeAt = resumeSeq;
+            LOG.info("connected to {}{}", url, resumeAt >= 0 ? " after sequence " + resumeAt : "");
             delivered = false;
-            generation++;
-            text.setLength(0);
-            binary.reset();
-            partBytes = 0;
-            long resumeAt = lastSeq < 0 ? lastSeq : lastSeq + skip;
+            assembler.reset();
             if (options.subscribeTemplate() != null) {
                 webSocket.sendText(
                         options.subscribeTemplate().replace("{lastSeq}", Long.toString(resumeAt)),
@@ -307,8 +324,9 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
         }
 
         /**
-         * Requests messages up to this connection's share, from the permits the reader has free; a
-         * connection with none gets one even when none is free, so that no split starves.
+         * Requests messages up to this connection's share, counting those it received and has not
+         * handed on, from the permits the reader has free; a connection holding none gets one even
+         * when none is free, so that no split starves.
          */
         synchronized void topUp() {
             WebSocket s = socket;
@@ -316,13 +334,13 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
                 return;
             }
             int n = 0;
-            while (outstanding.get() < share) {
-                if (outstanding.get() == 0) {
+            while (requested + held.get() < share) {
+                if (requested + held.get() == 0) {
                     available.decrementAndGet();
                 } else if (available.getAndUpdate(a -> a > 0 ? a - 1 : a) <= 0) {
                     break;
                 }
-                outstanding.incrementAndGet();
+                requested++;
                 n++;
             }
             if (n > 0) {
@@ -330,37 +348,32 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
             }
         }
 
-        /** Gives this connection's permits back to the reader: its socket is gone. */
-        private void releasePermits() {
-            available.addAndGet(outstanding.getAndSet(0));
+        /** Permits this connection holds, requested or received (tests). */
+        synchronized int holding() {
+            return requested + held.get();
         }
 
         @Override
         public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            int room = options.maxMessageBytes() - (int) Math.min(partBytes, Integer.MAX_VALUE);
-            partBytes += utf8Length(data);
-            if (room > 0) {
-                // Cut at a character, in UTF-16 units: at most room characters, each >= 1 byte.
-                text.append(data, 0, Math.min(data.length(), room));
-            }
+            assembler.text(data);
             if (!last) {
                 webSocket.request(1); // the rest of this message, not a new one
                 return null;
             }
-            String message = text.toString();
-            long size = partBytes;
-            text.setLength(0);
-            partBytes = 0;
+            long size = assembler.size();
+            boolean oversized = assembler.oversized();
+            String message = assembler.takeText();
             long now = System.currentTimeMillis();
-            if (size > options.maxMessageBytes()) {
-                receive(
-                        new WebSocketMessage(url, message, null, -1, now, tooLarge(size)),
-                        message.length());
-            } else {
-                receive(
-                        new WebSocketMessage(url, message, null, sequenceOf(message), now),
-                        message.length());
-            }
+            // A cut message keeps its sequence number when it is in the part that was kept.
+            receive(
+                    new WebSocketMessage(
+                            url,
+                            message,
+                            null,
+                            sequenceOf(message),
+                            now,
+                            oversized ? tooLarge(size) : null),
+                    message.length());
             return null;
         }
 
@@ -374,41 +387,42 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
 
         @Override
         public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-            int room = options.maxMessageBytes() - (int) Math.min(partBytes, Integer.MAX_VALUE);
-            partBytes += data.remaining();
-            if (room > 0) {
-                byte[] chunk = new byte[Math.min(data.remaining(), room)];
-                data.get(chunk);
-                binary.writeBytes(chunk);
-            }
+            assembler.binary(data);
             if (!last) {
                 webSocket.request(1); // the rest of this message, not a new one
                 return null;
             }
-            byte[] message = binary.toByteArray();
-            long size = partBytes;
-            binary.reset();
-            partBytes = 0;
+            long size = assembler.size();
+            boolean oversized = assembler.oversized();
+            byte[] message = assembler.takeBinary();
             long now = System.currentTimeMillis();
             receive(
                     new WebSocketMessage(
-                            url,
-                            null,
-                            message,
-                            -1,
-                            now,
-                            size > options.maxMessageBytes() ? tooLarge(size) : null),
+                            url, null, message, -1, now, oversized ? tooLarge(size) : null),
                     message.length);
             return null;
         }
 
-        private void receive(WebSocketMessage message, int size) {
+        /** On the client's thread: a message used one of the socket's permits. */
+        private synchronized void receive(WebSocketMessage message, int size) {
+            if (requested > 0) {
+                requested--;
+            }
+            held.incrementAndGet();
+            if (message.seq() > resumeSeq) {
+                resumeSeq = message.seq();
+            }
             delivered = true;
             lastReceivedAt = message.receivedAt();
             lastMessageAt.set(lastReceivedAt);
             messages.inc();
             bytes.inc(size);
-            inbox.offer(new Item(this, message, generation));
+            inbox.offer(new Item(this, message, true));
+        }
+
+        /** A report of the reader's own: it holds no permit. */
+        private void report(WebSocketMessage message) {
+            inbox.offer(new Item(this, message, false));
         }
 
         @Override
@@ -432,85 +446,69 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
 
         /**
          * The feed sent a frame the client cannot read (invalid UTF-8 in a text message, broken
-         * framing) and the client dropped the connection with it. Without resume that message and
-         * whatever was in flight behind it are lost: say so. With resume the feed will send the
-         * same message again; the second time at the same sequence, skip one number.
+         * framing) and the client failed the connection over it. Without resume that message, and
+         * whatever the feed sends until the reconnect, are lost: say so. With resume the feed sends
+         * the same message again, and may be fixed by then; the second failure in a row after the
+         * same sequence number skips the next number and reports it in its place, so that one
+         * message cannot wedge the split. The report carries the skipped number, so that a
+         * checkpoint taken after it resumes past it too.
          */
         private synchronized void unreadable(Throwable error) {
             long now = System.currentTimeMillis();
+            long at = resumeSeq;
             String what =
                     "the feed sent a frame the WebSocket client cannot read ("
-                            + describe(error)
-                            + ", for example invalid UTF-8 in a text message)";
-            boolean resumes =
-                    sequence != null
-                            && (options.resumeUrlTemplate() != null
-                                    || options.subscribeTemplate() != null);
-            if (!resumes || lastSeq < 0) {
-                inbox.offer(
-                        new Item(
-                                this,
-                                WebSocketMessage.failed(
-                                        url,
-                                        now,
-                                        what
-                                                + " after sequence "
-                                                + lastSeq
-                                                + "; the connection was lost with it"),
-                                -1));
+                            + chain(error)
+                            + ") after sequence "
+                            + at;
+            if (!resumes() || at < 0) {
+                report(
+                        WebSocketMessage.failed(
+                                url, now, what + "; the connection was lost with it"));
                 return;
             }
-            long at = lastSeq + skip;
-            if (protocolFailureSeq == at) {
-                skip++;
-                protocolFailureSeq = Long.MIN_VALUE;
-                inbox.offer(
-                        new Item(
-                                this,
-                                WebSocketMessage.failed(
-                                        url,
-                                        now,
-                                        what
-                                                + " twice after"
-                                                + " sequence "
-                                                + at
-                                                + "; skipped sequence "
-                                                + (at + 1)),
-                                -1));
-                LOG.warn("{}: skipping sequence {}, which broke the connection twice", url, at + 1);
-            } else {
-                protocolFailureSeq = at;
+            if (unreadableAt != at) {
+                unreadableAt = at; // once may be chance: resume and read it again
+                return;
             }
+            unreadableAt = Long.MIN_VALUE;
+            resumeSeq = at + 1;
+            report(
+                    new WebSocketMessage(
+                            url,
+                            null,
+                            null,
+                            at + 1,
+                            now,
+                            what + ", twice in a row; skipped sequence " + (at + 1)));
+            LOG.warn("{}: skipping sequence {}, which broke the connection twice", url, at + 1);
+        }
+
+        private boolean resumes() {
+            return sequence != null
+                    && (options.resumeUrlTemplate() != null || options.subscribeTemplate() != null);
         }
 
         /**
          * On the fetcher thread: a message was handed on; give its permit back. Only new messages
          * count toward the bounded mode's limit: a resumed feed's overlap does not.
          */
-        void handedOn(WebSocketMessage m, int from) {
+        void handedOn(WebSocketMessage m, boolean permit) {
             if (m.seq() < 0 || m.seq() > lastSeq) {
                 count++;
             }
-            if (m.seq() > lastSeq) {
-                lastSeq = m.seq();
-                skip = 0;
+            lastSeq = Math.max(lastSeq, m.seq());
+            if (permit && held.getAndUpdate(h -> h > 0 ? h - 1 : h) > 0) {
+                available.incrementAndGet();
+                topUp();
             }
-            if (from != generation) {
-                return; // a report of the reader's own, or from a socket since replaced
-            }
-            synchronized (this) {
-                if (outstanding.get() > 0) {
-                    outstanding.decrementAndGet();
-                    available.incrementAndGet();
-                }
-            }
-            topUp();
         }
 
         /**
          * A connection closed or failed; {@code source} is its socket, or null when the connect
          * itself failed. Reports about a socket that was already replaced are ignored, so one
-         * failure schedules one reconnect.
+         * failure schedules one reconnect. The permits the socket did not use come back; those of
+         * messages it received come back as they are handed on.
          */
         private synchronized void failed(WebSocket source, String error) {
             if (finished
@@ -521,7 +519,8 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
             boolean wasOpen = open;
             open = false;
             socket = null;
-            releasePermits();
+            available.addAndGet(requested);
+            requested = 0;
             lastError = error;
             long now = System.currentTimeMillis();
             if (wasOpen && (delivered || now - openedAt >= options.stablePeriod().toMillis())) {
@@ -592,17 +591,32 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
             }
             open = false;
             synchronized (this) {
-                releasePermits();
+                // Its messages still queued are dropped by fetch, so their permits come back too.
+                available.addAndGet(requested + held.getAndSet(0));
+                requested = 0;
             }
         }
 
+        /**
+         * The sequence number, read only as far as the pointer: it is found in the kept part of a
+         * message cut at the limit, and in a message whose JSON breaks after it.
+         */
         private long sequenceOf(String message) {
             if (sequence == null) {
                 return -1;
             }
-            try {
-                JsonNode n = MAPPER.readTree(message).at(sequence);
-                return n.canConvertToLong() ? n.longValue() : -1;
+            try (JsonParser p =
+                    new FilteringParserDelegate(
+                            MAPPER.createParser(message),
+                            new JsonPointerBasedFilter(sequence),
+                            TokenFilter.Inclusion.ONLY_INCLUDE_ALL,
+                            false)) {
+                JsonToken t = p.nextToken();
+                if (t == JsonToken.VALUE_NUMBER_INT
+                        && p.getNumberType() != NumberType.BIG_INTEGER) {
+                    return p.getLongValue();
+                }
+                return -1;
             } catch (IOException | RuntimeException e) {
                 return -1; // not JSON: the deserializer will say so
             }
@@ -623,22 +637,16 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
         return false;
     }
 
-    private static long utf8Length(CharSequence s) {
-        long n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n++;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c)) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
+    /** The messages of an error and its causes, for example {@code Invalid UTF-8 in frame TEXT}. */
+    private static String chain(Throwable error) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (b.indexOf(m) < 0) {
+                b.append(b.length() == 0 ? "" : ": ").append(m);
             }
         }
-        return n;
+        return b.toString();
     }
 
     private static String describe(Throwable error) {
