@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
-import io.reflex.jobs.kafka.KafkaConnectors;
 import io.reflex.operators.model.DeadLetterJson;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
@@ -277,13 +276,7 @@ class HostileInputITCase {
     private static RunResult run(JobFile job, ClusterClient<?> client) throws Exception {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(ReflexJob.configuration(job));
-        env.setParallelism(2);
-        ReflexJob.defineWorkflow(
-                env,
-                job,
-                KafkaConnectors.sources(env, job),
-                KafkaConnectors.actionsSink(job.name(), job.sinks()),
-                KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+        ReflexJob.build(env, job, 2);
         JobClient jobClient = env.executeAsync(job.name());
         JobID id = jobClient.getJobID();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
-import io.reflex.jobs.kafka.KafkaConnectors;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.MarketEvents;
 import io.reflex.sandbox.StubLlmServer;
@@ -57,13 +56,7 @@ class LlmConcurrencyPerSubtaskITCase {
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(
                             ReflexJob.configuration(job));
-            env.setParallelism(2);
-            ReflexJob.defineWorkflow(
-                    env,
-                    job,
-                    KafkaConnectors.sources(env, job),
-                    KafkaConnectors.actionsSink(job.name(), job.sinks()),
-                    KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+            ReflexJob.build(env, job, 2);
             env.execute(job.name());
 
             assertThat(stub.requests()).isEqualTo(KEYS);

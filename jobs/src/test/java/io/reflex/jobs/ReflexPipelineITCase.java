@@ -8,7 +8,6 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
-import io.reflex.jobs.kafka.KafkaConnectors;
 import io.reflex.operators.model.ActionJson;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
@@ -316,13 +315,7 @@ class ReflexPipelineITCase {
     private static void run(JobFile job) throws Exception {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(ReflexJob.configuration(job));
-        env.setParallelism(2);
-        ReflexJob.defineWorkflow(
-                env,
-                job,
-                KafkaConnectors.sources(env, job),
-                KafkaConnectors.actionsSink(job.name(), job.sinks()),
-                KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+        ReflexJob.build(env, job, 2);
         env.execute(job.name());
     }
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
-import io.reflex.jobs.kafka.KafkaConnectors;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedServer;
@@ -78,13 +77,7 @@ class WebSocketNewsITCase {
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(
                             ReflexJob.configuration(job));
-            env.setParallelism(2);
-            ReflexJob.defineWorkflow(
-                    env,
-                    job,
-                    KafkaConnectors.sources(env, job),
-                    KafkaConnectors.actionsSink(job.name(), job.sinks()),
-                    KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+            ReflexJob.build(env, job, 2);
             JobClient client = env.executeAsync(job.name());
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             List<ConsumerRecord<byte[], byte[]>> dead = List.of();
@@ -168,13 +161,7 @@ class WebSocketNewsITCase {
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(
                             ReflexJob.configuration(job));
-            env.setParallelism(1);
-            ReflexJob.defineWorkflow(
-                    env,
-                    job,
-                    KafkaConnectors.sources(env, job),
-                    KafkaConnectors.actionsSink(job.name(), job.sinks()),
-                    KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+            ReflexJob.build(env, job, 1);
             JobClient client = env.executeAsync(job.name());
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             List<ConsumerRecord<byte[], byte[]>> dead = List.of();

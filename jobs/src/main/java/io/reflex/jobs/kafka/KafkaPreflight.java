@@ -78,7 +78,8 @@ public final class KafkaPreflight {
         return problems;
     }
 
-    private static Admin admin(String bootstrap, Map<String, String> props, Duration timeout) {
+    /** An admin client for {@code bootstrap} with the job's client properties and one timeout. */
+    static Admin admin(String bootstrap, Map<String, String> props, Duration timeout) {
         Properties p = new Properties();
         p.putAll(props);
         p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

@@ -3,10 +3,8 @@ package io.reflex.jobs.kafka;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
@@ -47,15 +45,8 @@ public record TopicLimits(
     /** The limits of each of {@code topics}; a topic that cannot be described gets the defaults. */
     public static Map<String, TopicLimits> read(
             String bootstrapServers, Map<String, String> clientProperties, List<String> topics) {
-        Properties props = new Properties();
-        props.putAll(clientProperties);
-        props.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.setProperty(
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(TIMEOUT.toMillis()));
-        props.setProperty(
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(TIMEOUT.toMillis()));
         java.util.HashMap<String, TopicLimits> out = new java.util.HashMap<>();
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = KafkaPreflight.admin(bootstrapServers, clientProperties, TIMEOUT)) {
             for (String topic : topics) {
                 out.put(topic, read(admin, topic));
             }
