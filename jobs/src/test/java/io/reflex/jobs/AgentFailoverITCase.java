@@ -78,7 +78,8 @@ class AgentFailoverITCase {
                                 + " fraud probe\",\"ts\":"
                                 + ts
                                 + "}";
-                p.send(new ProducerRecord<>(news, json.getBytes(StandardCharsets.UTF_8)));
+                // Synchronously, so that a failed write fails here and not as a missing request.
+                p.send(new ProducerRecord<>(news, json.getBytes(StandardCharsets.UTF_8))).get();
                 Trigger t = new Trigger("alarming-news", "FO" + i, ts, List.of(id), "");
                 expected.add(ActionIds.actionId(ActionIds.requestId(job, t), 0));
             }

@@ -197,7 +197,7 @@ class WebSocketNewsITCase {
                     .endsWith("bytes exceeds the limit of 1048576 (max-message-bytes)");
             assertThat(reasons.get(2))
                     .as("invalid UTF-8 in a text frame")
-                    .endsWith("twice after sequence 14; skipped sequence 15");
+                    .endsWith("after sequence 14, twice in a row; skipped sequence 15");
             assertThat(restarts).as("numRestarts").isZero();
             assertThat(failures).as("the job's exception history").isEmpty();
         }

@@ -138,6 +138,13 @@ public final class FeedGenerator {
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // Not idempotent: twice an idempotent producer was seen stuck for its whole delivery
+        // timeout on OutOfOrderSequenceException right after the in-process broker created the
+        // topic (the broker held the first batch, the producer re-sent it as sequence 0). A plain
+        // retry may write a record twice instead; every record here carries an event id, and
+        // Reflex drops replays by id.
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         return p;
     }
 
