@@ -149,7 +149,10 @@ final class BenchJobs {
                                 new TimedDeserializer(
                                         probe,
                                         new DecodingDeserializer(
-                                                spec.name(), new EventDecoder(spec.decoding()))));
+                                                spec.name(),
+                                                new EventDecoder(
+                                                        spec.decoding(),
+                                                        job.detector().fields()))));
         if (spec.bounded()) {
             builder.setBounded(OffsetsInitializer.latest());
         }

@@ -91,7 +91,10 @@ public final class ReflexJob {
                 KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
     }
 
-    /** The job's Flink settings: RocksDB with incremental, exactly-once checkpoints. */
+    /**
+     * The job's Flink settings: RocksDB with incremental, exactly-once checkpoints, and the job
+     * file's buffer timeout.
+     */
     public static Configuration configuration(JobFile job) {
         Configuration conf = new Configuration();
         conf.setString("state.backend.type", "rocksdb");
@@ -99,6 +102,7 @@ public final class ReflexJob {
         conf.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
         conf.setString(
                 "execution.checkpointing.interval", job.checkpointInterval().toMillis() + " ms");
+        conf.setString("execution.buffer-timeout.interval", job.bufferTimeout().toMillis() + " ms");
         return conf;
     }
 

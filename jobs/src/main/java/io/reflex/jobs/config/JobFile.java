@@ -19,6 +19,9 @@ import java.util.Map;
  * @param maxParallelism the number of key groups: the most the job can ever be rescaled to. Fixed
  *     for the life of the job's state: a savepoint does not restore at another value
  * @param checkpointInterval the checkpoint interval (exactly-once commits happen on checkpoints)
+ * @param bufferTimeout how long a network buffer between tasks waits to fill before it is sent
+ *     anyway; Flink's default of 100 ms adds up to that much latency per shuffle, 0 flushes every
+ *     record
  * @param sources the Kafka sources
  * @param webSocketSources the WebSocket sources
  * @param detector the detection rules and their settings
@@ -34,6 +37,7 @@ public record JobFile(
         int parallelism,
         int maxParallelism,
         Duration checkpointInterval,
+        Duration bufferTimeout,
         List<KafkaSourceSpec> sources,
         List<WebSocketSourceSpec> webSocketSources,
         DetectorOptions detector,
@@ -46,6 +50,12 @@ public record JobFile(
 
     /** Flink's own default for jobs of parallelism up to 85, set explicitly so it never drifts. */
     public static final int DEFAULT_MAX_PARALLELISM = 128;
+
+    /**
+     * Buffers between tasks are sent after at most 10 ms: an event crosses one shuffle (decode to
+     * detect), so this bounds what buffering adds to a reflex, at a few percent of throughput.
+     */
+    public static final Duration DEFAULT_BUFFER_TIMEOUT = Duration.ofMillis(10);
 
     public static final String AGENT = "agent";
     public static final String STATELESS = "stateless";

@@ -78,7 +78,13 @@ public final class JobFileParser {
         top.onlyKeys(Set.of("job", "sources", "rules", "detector", "llm", "actions", "sinks"));
 
         Section job = top.section("job", true);
-        job.onlyKeys(Set.of("name", "parallelism", "max-parallelism", "checkpoint-interval"));
+        job.onlyKeys(
+                Set.of(
+                        "name",
+                        "parallelism",
+                        "max-parallelism",
+                        "checkpoint-interval",
+                        "buffer-timeout"));
         String jobName = job.requiredString("name");
         if (jobName != null && !NAME.matcher(jobName).matches()) {
             job.problem("name", "use letters, digits, '.', '_' and '-' only");
@@ -92,6 +98,10 @@ public final class JobFileParser {
         Duration checkpointInterval = job.duration("checkpoint-interval", Duration.ofSeconds(10));
         if (checkpointInterval.toMillis() < 100) {
             job.problem("checkpoint-interval", "must be at least 100ms");
+        }
+        Duration bufferTimeout = job.duration("buffer-timeout", JobFile.DEFAULT_BUFFER_TIMEOUT);
+        if (bufferTimeout.toMillis() > 10_000) {
+            job.problem("buffer-timeout", "must be at most 10s");
         }
 
         List<JobFile.WebSocketSourceSpec> webSockets = new ArrayList<>();
@@ -119,6 +129,7 @@ public final class JobFileParser {
                 parallelism,
                 maxParallelism,
                 checkpointInterval,
+                bufferTimeout,
                 sources,
                 webSockets,
                 detector,

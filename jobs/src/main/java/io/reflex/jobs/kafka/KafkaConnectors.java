@@ -7,6 +7,7 @@ import io.reflex.operators.decode.Decoded;
 import io.reflex.operators.decode.EventDecoder;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.DeadLetter;
+import java.util.List;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -37,21 +38,25 @@ public final class KafkaConnectors {
     public static DataStream<Decoded> sources(StreamExecutionEnvironment env, JobFile job) {
         DataStream<Decoded> all = null;
         for (JobFile.WebSocketSourceSpec spec : job.webSocketSources()) {
-            DataStream<Decoded> one = WebSocketConnectors.stream(env, spec);
+            DataStream<Decoded> one =
+                    WebSocketConnectors.stream(env, spec, job.detector().fields());
             all = all == null ? one : all.union(one);
         }
         for (JobFile.KafkaSourceSpec spec : job.sources()) {
             DataStream<Decoded> one =
-                    env.fromSource(source(spec), watermarks(spec), "Kafka: " + spec.name())
+                    env.fromSource(
+                                    source(spec, job.detector().fields()),
+                                    watermarks(spec),
+                                    "Kafka: " + spec.name())
                             .uid(sourceUid(spec.name()));
             all = all == null ? one : all.union(one);
         }
         return all;
     }
 
-    /** The Kafka source for one spec. */
-    public static KafkaSource<Decoded> source(JobFile.KafkaSourceSpec spec) {
-        EventDecoder decoder = new EventDecoder(spec.decoding());
+    /** The Kafka source for one spec, reading {@code fields} (the rules' fields) into events. */
+    public static KafkaSource<Decoded> source(JobFile.KafkaSourceSpec spec, List<String> fields) {
+        EventDecoder decoder = new EventDecoder(spec.decoding(), fields);
         KafkaSourceBuilder<Decoded> b =
                 KafkaSource.<Decoded>builder()
                         .setBootstrapServers(spec.bootstrapServers())

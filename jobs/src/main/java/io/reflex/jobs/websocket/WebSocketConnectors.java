@@ -6,6 +6,7 @@ import io.reflex.jobs.SourceDecoding;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.operators.decode.Decoded;
 import io.reflex.operators.decode.EventDecoder;
+import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -21,13 +22,17 @@ public final class WebSocketConnectors {
 
     /** One WebSocket source of the job file, decoded, with watermarks. */
     public static DataStream<Decoded> stream(
-            StreamExecutionEnvironment env, JobFile.WebSocketSourceSpec spec) {
-        return env.fromSource(source(spec), watermarks(spec), "WebSocket: " + spec.name())
+            StreamExecutionEnvironment env, JobFile.WebSocketSourceSpec spec, List<String> fields) {
+        return env.fromSource(source(spec, fields), watermarks(spec), "WebSocket: " + spec.name())
                 .uid(sourceUid(spec.name()));
     }
 
-    public static WebSocketSource<Decoded> source(JobFile.WebSocketSourceSpec spec) {
-        EventDecoder decoder = new EventDecoder(spec.decoding());
+    /**
+     * The WebSocket source for one spec, reading {@code fields} (the rules' fields) into events.
+     */
+    public static WebSocketSource<Decoded> source(
+            JobFile.WebSocketSourceSpec spec, List<String> fields) {
+        EventDecoder decoder = new EventDecoder(spec.decoding(), fields);
         WebSocketSourceBuilder<Decoded> b =
                 WebSocketSource.<Decoded>builder()
                         .urls(spec.urls())

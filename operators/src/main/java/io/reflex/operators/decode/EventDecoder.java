@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 
 /**
  * Turns raw JSON bytes into an {@link Event}, or into a {@link DeadLetter} that says why not. It
@@ -36,12 +37,25 @@ public final class EventDecoder implements Serializable {
             JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final DecoderOptions options;
+    private final List<String> fields;
+    private transient JsonPointer[] fieldPointers;
     private transient JsonPointer key;
     private transient JsonPointer time;
     private transient JsonPointer id;
 
+    /** A decoder that leaves the rules' values to be read from the payload. */
     public EventDecoder(DecoderOptions options) {
+        this(options, List.of());
+    }
+
+    /**
+     * A decoder that also reads the value at each of {@code fields} (the job's rule fields, {@link
+     * io.reflex.operators.detect.DetectorOptions#fields()}) into the event, so that the detector
+     * does not parse the payload again.
+     */
+    public EventDecoder(DecoderOptions options, List<String> fields) {
         this.options = options;
+        this.fields = List.copyOf(fields);
     }
 
     /**
@@ -68,6 +82,7 @@ public final class EventDecoder implements Serializable {
                             ? null
                             : JsonPointer.compile(options.eventTimePointer());
             id = options.idPointer() == null ? null : JsonPointer.compile(options.idPointer());
+            fieldPointers = Event.pointers(fields);
         }
         if (value == null || value.length == 0) {
             return bad("empty record", origin, partition, offset, null, value);
@@ -202,7 +217,13 @@ public final class EventDecoder implements Serializable {
         if (eventId == null || eventId.isEmpty()) {
             eventId = origin + "/" + partition + "/" + offset;
         }
-        return Decoded.ok(new Event(source, entity, eventTime, eventId, text));
+        if (fieldPointers.length == 0) {
+            return Decoded.ok(new Event(source, entity, eventTime, eventId, text));
+        }
+        double[] numbers = new double[fieldPointers.length];
+        String[] texts = new String[fieldPointers.length];
+        Event.fieldValues(root, fieldPointers, numbers, texts);
+        return Decoded.ok(new Event(source, entity, eventTime, eventId, text, numbers, texts));
     }
 
     private static Decoded bad(

@@ -1,5 +1,6 @@
 package io.reflex.operators.detect;
 
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -41,6 +42,11 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     public static final String RECENT_STATE_NAME = "detector-recent";
 
     private final DetectorOptions options;
+
+    private transient JsonPointer[] fieldPointers;
+
+    /** For each rule, the index of its field in {@link DetectorOptions#fields()}, or -1. */
+    private transient int[] fieldOf;
 
     private transient ValueState<DetectorState> state;
     private transient MapState<String, Boolean> seenIds;
@@ -91,6 +97,13 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
 
     @Override
     public void open(OpenContext openContext) {
+        List<String> fields = options.fields();
+        fieldPointers = Event.pointers(fields);
+        fieldOf = new int[options.rules().size()];
+        for (int i = 0; i < fieldOf.length; i++) {
+            String field = options.rules().get(i).field();
+            fieldOf[i] = field == null ? -1 : fields.indexOf(field);
+        }
         state = getRuntimeContext().getState(stateDescriptor(options));
         seenIds = getRuntimeContext().getMapState(seenIdsDescriptor(options));
         recent = getRuntimeContext().getListState(recentDescriptor(options));
@@ -115,16 +128,31 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             s = new DetectorState();
         }
         remember(s, event);
-        JsonNode payload = parse(event.payload());
+        double[] numbers = event.numbers();
+        String[] texts = event.texts();
+        if (!event.hasValues(fieldPointers.length)) {
+            // Decoded without the rules' fields (an older decoder, a test): read them here.
+            numbers = new double[fieldPointers.length];
+            texts = new String[fieldPointers.length];
+            Event.fieldValues(parse(event.payload()), fieldPointers, numbers, texts);
+        }
 
-        for (RuleSpec rule : options.rules()) {
+        List<RuleSpec> rules = options.rules();
+        for (int i = 0; i < rules.size(); i++) {
+            RuleSpec rule = rules.get(i);
             if (rule.type() == RuleType.ABSENCE || !rule.appliesTo(event.source())) {
                 continue;
             }
             RuleState rs = s.rule(rule.id());
+            int f = fieldOf[i];
             ObjectNode fired =
                     RuleEvaluator.evaluate(
-                            rule, rs, event.eventTime(), payload, options.maxSamples());
+                            rule,
+                            rs,
+                            event.eventTime(),
+                            f < 0 ? Double.NaN : numbers[f],
+                            f < 0 ? null : texts[f],
+                            options.maxSamples());
             if (fired != null) {
                 fire(
                         ctx.getCurrentKey(),

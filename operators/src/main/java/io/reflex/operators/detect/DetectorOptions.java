@@ -29,6 +29,21 @@ public record DetectorOptions(
     public static final Duration DEFAULT_STATE_TTL = Duration.ofDays(1);
     public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofHours(1);
 
+    /**
+     * The distinct fields the rules read, in rule order: the decoder reads each into the event
+     * ({@link io.reflex.operators.model.Event#numbers()}), and the detector finds a rule's value by
+     * the index of its field here.
+     */
+    public List<String> fields() {
+        java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
+        for (RuleSpec r : rules) {
+            if (r.type() != RuleType.ABSENCE && r.field() != null) {
+                out.add(r.field());
+            }
+        }
+        return List.copyOf(out);
+    }
+
     /** Options with defaults for everything but the rules. */
     public static DetectorOptions withRules(List<RuleSpec> rules) {
         return new DetectorOptions(

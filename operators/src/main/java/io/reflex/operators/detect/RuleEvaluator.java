@@ -1,6 +1,5 @@
 package io.reflex.operators.detect;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.operators.model.Json;
 import java.util.Map;
@@ -19,29 +18,29 @@ final class RuleEvaluator {
     private RuleEvaluator() {}
 
     /**
-     * Updates {@code state} with the event and returns what fired, or null. The returned object
-     * describes the firing for the trigger's context.
+     * Updates {@code state} with the event's value of the rule's field and returns what fired, or
+     * null. The returned object describes the firing for the trigger's context.
+     *
+     * @param number the value when it is a finite number, else {@code NaN}: {@code 1e400} parses as
+     *     infinity, and one such sample would turn a key's mean and variance into NaN for good
+     * @param text the value when it is a string, else null
      */
-    /**
-     * A number the statistics can take. {@code 1e400} parses as infinity; one such sample would
-     * turn a key's mean and variance into NaN for good, silencing its rule.
-     */
-    private static boolean finite(JsonNode value) {
-        return value.isNumber() && Double.isFinite(value.doubleValue());
-    }
-
     static ObjectNode evaluate(
-            RuleSpec rule, RuleState state, long eventTime, JsonNode payload, int maxSamples) {
-        JsonNode value = payload.at(rule.field());
+            RuleSpec rule,
+            RuleState state,
+            long eventTime,
+            double number,
+            String text,
+            int maxSamples) {
         switch (rule.type()) {
             case CHANGE_PCT:
-                return finite(value)
-                        ? changePct(rule, state, eventTime, value.doubleValue(), maxSamples)
-                        : null;
+                return Double.isNaN(number)
+                        ? null
+                        : changePct(rule, state, eventTime, number, maxSamples);
             case ZSCORE:
-                return finite(value) ? zscore(rule, state, value.doubleValue()) : null;
+                return Double.isNaN(number) ? null : zscore(rule, state, number);
             case MATCH:
-                return value.isTextual() ? match(rule, state, value.textValue()) : null;
+                return text != null ? match(rule, state, text) : null;
             default:
                 return null;
         }

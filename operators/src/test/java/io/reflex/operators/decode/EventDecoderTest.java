@@ -36,6 +36,32 @@ class EventDecoderTest {
     }
 
     @Test
+    void readsTheRulesFieldsOnceSoTheDetectorNeedNotParseAgain() {
+        EventDecoder withFields =
+                new EventDecoder(
+                        new DecoderOptions("/symbol", "/ts", "/id", 200),
+                        java.util.List.of("/price", "/volume", "/note", "/missing"));
+        Event e =
+                withFields
+                        .decode(
+                                "trades",
+                                "market.trades",
+                                1,
+                                42,
+                                999,
+                                ("{\"id\":\"t1\",\"symbol\":\"ACME\",\"price\":1.5,"
+                                                + "\"volume\":1e400,\"note\":\"halt\",\"ts\":1000}")
+                                        .getBytes(StandardCharsets.UTF_8))
+                        .event();
+        assertThat(e.hasValues(4)).isTrue();
+        assertThat(e.numbers()).containsExactly(1.5, Double.NaN, Double.NaN, Double.NaN);
+        assertThat(e.texts()).containsExactly(null, null, "halt", null);
+        assertThat(decode("{\"id\":\"t1\",\"symbol\":\"ACME\",\"ts\":1000}").event().hasValues(0))
+                .as("no fields asked for: none carried")
+                .isFalse();
+    }
+
+    @Test
     void acceptsIntegerKeysAndIsoTimesAndFallsBackToCoordinatesForTheId() {
         Event e = decode("{\"symbol\":7,\"ts\":\"2025-01-01T00:00:00Z\"}").event();
         assertThat(e.key()).isEqualTo("7");

@@ -95,6 +95,58 @@ class DetectorTest {
                 "{\"symbol\":\"" + key + "\",\"headline\":\"" + headline + "\"}");
     }
 
+    /** The event as the job's decoder makes it: with the rules' values read once. */
+    private static Event decoded(Event e, DetectorOptions options) {
+        Event d =
+                new io.reflex.operators.decode.EventDecoder(
+                                new io.reflex.operators.decode.DecoderOptions(
+                                        "/symbol", null, null, 1 << 20),
+                                options.fields())
+                        .decode(
+                                e.source(),
+                                "t",
+                                0,
+                                0,
+                                e.eventTime(),
+                                e.payload().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                        .event();
+        return new Event(
+                e.source(), e.key(), e.eventTime(), e.id(), e.payload(), d.numbers(), d.texts());
+    }
+
+    /**
+     * The rules see the same values whether the decoder carried them in the event or the detector
+     * reads them from the payload: the same triggers, with the same contexts, come out.
+     */
+    @Test
+    void valuesCarriedFromDecodeFireExactlyAsValuesReadFromThePayload() throws Exception {
+        RuleSpec[] rules = {changePct(60_000, 5, 0), zscore(0.2, 2, 5), match("halt", List.of())};
+        DetectorOptions options = DetectorOptions.withRules(List.of(rules));
+        assertThat(options.fields()).containsExactly("/price", "/volume", "/headline");
+        var fromPayload = harness(rules);
+        var fromDecode = harness(rules);
+        long ts = 1_000;
+        for (int i = 0; i < 40; i++) {
+            Event e =
+                    i % 7 == 6
+                            ? news("n" + i, "ACME", i == 20 ? "ACME halt" : "calm", ts)
+                            : trade(
+                                    "t" + i,
+                                    "ACME",
+                                    100 + (i == 30 ? 20 : i % 3),
+                                    i == 25 ? 900 : 10 + i % 4,
+                                    ts);
+            Event withValues = decoded(e, options);
+            assertThat(withValues.hasValues(3)).isTrue();
+            fromPayload.processElement(e, ts);
+            fromDecode.processElement(withValues, ts);
+            ts += 100;
+        }
+        List<Trigger> expected = fromPayload.extractOutputValues();
+        assertThat(expected).extracting(Trigger::rule).contains("move", "spike", "news");
+        assertThat(fromDecode.extractOutputValues()).isEqualTo(expected);
+    }
+
     @Test
     void changePctFiresOnAMoveWithinTheWindowWithContext() throws Exception {
         var h = harness(changePct(60_000, 5, 0));
