@@ -7,6 +7,8 @@ import io.reflex.operators.agent.AgentMemory;
 import io.reflex.operators.agent.LlmAgentOperator;
 import io.reflex.operators.detect.Detector;
 import io.reflex.operators.detect.DetectorState;
+import io.reflex.operators.detect.KeyStats;
+import io.reflex.operators.detect.KeyStatsSerializer;
 import io.reflex.operators.detect.RecentEvent;
 import io.reflex.operators.model.Json;
 import java.io.PrintStream;
@@ -210,6 +212,7 @@ public final class SavepointInspector {
     /** The detector's rolling statistics and recent events per key. */
     static final class DetectorReader extends KeyedStateReaderFunction<String, String> {
         private final String only;
+        private transient ValueState<KeyStats> stats;
         private transient ValueState<DetectorState> state;
         private transient ListState<RecentEvent> recent;
 
@@ -219,6 +222,11 @@ public final class SavepointInspector {
 
         @Override
         public void open(OpenContext context) {
+            ValueStateDescriptor<KeyStats> k =
+                    new ValueStateDescriptor<>(
+                            Detector.STATS_STATE_NAME, KeyStatsSerializer.INSTANCE);
+            k.enableTimeToLive(showExpired());
+            stats = getRuntimeContext().getState(k);
             state =
                     getRuntimeContext()
                             .getState(descriptor(Detector.STATE_NAME, DetectorState.class, true));
@@ -231,15 +239,17 @@ public final class SavepointInspector {
 
         @Override
         public void readKey(String key, Context ctx, Collector<String> out) throws Exception {
-            DetectorState s = state.value();
-            if (s == null || (only != null && !only.equals(key))) {
+            // This version's statistics, or the 0.1 format's POJO for a key not seen since.
+            KeyStats k = stats.value();
+            DetectorState s = k == null ? state.value() : null;
+            if (k == null && s == null || (only != null && !only.equals(key))) {
                 out.collect(SKIPPED);
                 return;
             }
             ObjectNode line = Json.MAPPER.createObjectNode();
             line.put("operator", ReflexJob.DETECTOR_UID);
             line.put("key", key);
-            line.set("state", Json.MAPPER.valueToTree(s));
+            line.set("state", k != null ? k.toJson() : Json.MAPPER.valueToTree(s));
             List<RecentEvent> events = new ArrayList<>();
             Iterable<RecentEvent> stored = recent.get();
             if (stored != null) {

@@ -406,7 +406,8 @@ public final class JobFileParser {
                         "context-event-max-chars",
                         "max-samples",
                         "state-ttl",
-                        "dedupe-ttl"));
+                        "dedupe-ttl",
+                        "dedupe-window"));
         return new DetectorOptions(
                 rules,
                 (int) d.number("context-events", DetectorOptions.DEFAULT_CONTEXT_EVENTS, 1, 100),
@@ -418,7 +419,8 @@ public final class JobFileParser {
                                 100_000),
                 (int) d.number("max-samples", DetectorOptions.DEFAULT_MAX_SAMPLES, 2, 100_000),
                 d.duration("state-ttl", DetectorOptions.DEFAULT_STATE_TTL),
-                d.duration("dedupe-ttl", DetectorOptions.DEFAULT_DEDUPE_TTL));
+                d.duration("dedupe-ttl", DetectorOptions.DEFAULT_DEDUPE_TTL),
+                (int) d.number("dedupe-window", DetectorOptions.DEFAULT_DEDUPE_WINDOW, 0, 4096));
     }
 
     private LlmOptions llm(Section l) {

@@ -25,11 +25,14 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * The keyed detection step. Per key it keeps each rule's statistics in one {@link DetectorState}
- * (one read and one write per event), the recent events in a list that is appended to and read only
- * when a rule fires, remembers event ids to drop replays, and emits a {@link Trigger} with a
- * compact context when a rule fires and is not cooling down. {@code absence} rules use event-time
- * timers. All state has a TTL.
+ * The keyed detection step. Per key it keeps one {@link KeyStats} (each rule's statistics and the
+ * ids of the latest events, to drop replays), read once and written once per event, and the recent
+ * events in a list that is appended to and read only when a rule fires. It emits a {@link Trigger}
+ * with a compact context when a rule fires and is not cooling down. {@code absence} rules use
+ * event-time timers. All state has a TTL.
+ *
+ * <p>State in the 0.1 format ({@link DetectorState} and a map state of event ids) is moved into a
+ * {@code KeyStats} on the key's first event or timer after an upgrade, and cleared.
  *
  * <p>Every event is counted: it updates state ({@code events}), is a replayed duplicate ({@code
  * duplicates}), or also fires ({@code triggers}).
@@ -37,7 +40,12 @@ import org.apache.flink.util.Collector;
 public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     private static final long serialVersionUID = 1L;
 
+    /** The per-key value of this version, {@link KeyStats}. */
+    public static final String STATS_STATE_NAME = "detector-stats";
+
+    /** The per-key POJO of the 0.1 format, read only to move it into {@link KeyStats}. */
     public static final String STATE_NAME = "detector-state";
+
     public static final String SEEN_IDS_STATE_NAME = "detector-seen-ids";
     public static final String RECENT_STATE_NAME = "detector-recent";
 
@@ -48,8 +56,9 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     /** For each rule, the index of its field in {@link DetectorOptions#fields()}, or -1. */
     private transient int[] fieldOf;
 
-    private transient ValueState<DetectorState> state;
-    private transient MapState<String, Boolean> seenIds;
+    private transient ValueState<KeyStats> stats;
+    private transient ValueState<DetectorState> legacyState;
+    private transient MapState<String, Boolean> legacySeenIds;
     private transient ListState<RecentEvent> recent;
     private transient Counter events;
     private transient Counter duplicates;
@@ -60,7 +69,15 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         this.options = options;
     }
 
-    /** The per-key state's descriptor, shared with savepoint tooling. */
+    /** The per-key statistics' descriptor, shared with savepoint tooling. */
+    public static ValueStateDescriptor<KeyStats> statsDescriptor(DetectorOptions options) {
+        ValueStateDescriptor<KeyStats> d =
+                new ValueStateDescriptor<>(STATS_STATE_NAME, KeyStatsSerializer.INSTANCE);
+        d.enableTimeToLive(ttl(options.stateTtl()));
+        return d;
+    }
+
+    /** The descriptor of the per-key POJO of the 0.1 format, shared with savepoint tooling. */
     public static ValueStateDescriptor<DetectorState> stateDescriptor(DetectorOptions options) {
         ValueStateDescriptor<DetectorState> d =
                 new ValueStateDescriptor<>(STATE_NAME, TypeInformation.of(DetectorState.class));
@@ -80,7 +97,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return d;
     }
 
-    /** The dedupe state's descriptor, shared with savepoint tooling. */
+    /** The descriptor of the dedupe map state of the 0.1 format. */
     public static MapStateDescriptor<String, Boolean> seenIdsDescriptor(DetectorOptions options) {
         MapStateDescriptor<String, Boolean> d =
                 new MapStateDescriptor<>(SEEN_IDS_STATE_NAME, Types.STRING, Types.BOOLEAN);
@@ -104,8 +121,9 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             String field = options.rules().get(i).field();
             fieldOf[i] = field == null ? -1 : fields.indexOf(field);
         }
-        state = getRuntimeContext().getState(stateDescriptor(options));
-        seenIds = getRuntimeContext().getMapState(seenIdsDescriptor(options));
+        stats = getRuntimeContext().getState(statsDescriptor(options));
+        legacyState = getRuntimeContext().getState(stateDescriptor(options));
+        legacySeenIds = getRuntimeContext().getMapState(seenIdsDescriptor(options));
         recent = getRuntimeContext().getListState(recentDescriptor(options));
         var group = getRuntimeContext().getMetricGroup().addGroup("reflex");
         events = group.counter("events");
@@ -116,17 +134,14 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
 
     @Override
     public void processElement(Event event, Context ctx, Collector<Trigger> out) throws Exception {
-        if (seenIds.contains(event.id())) {
+        KeyStats s = load();
+        int now = (int) (System.currentTimeMillis() / 1000);
+        int notBefore = (int) Math.max(Integer.MIN_VALUE, now - options.dedupeTtl().toSeconds());
+        if (s.seenBefore(KeyStats.idHash(event.id()), now, notBefore, options.dedupeWindow())) {
             duplicates.inc();
             return;
         }
-        seenIds.put(event.id(), Boolean.TRUE);
         events.inc();
-
-        DetectorState s = state.value();
-        if (s == null) {
-            s = new DetectorState();
-        }
         remember(s, event);
         double[] numbers = event.numbers();
         String[] texts = event.texts();
@@ -143,7 +158,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             if (rule.type() == RuleType.ABSENCE || !rule.appliesTo(event.source())) {
                 continue;
             }
-            RuleState rs = s.rule(rule.id());
+            RuleStats rs = s.rule(rule.id());
             int f = fieldOf[i];
             ObjectNode fired =
                     RuleEvaluator.evaluate(
@@ -172,10 +187,42 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             rearmAbsence(s, event, ctx);
         }
         s.eventsSeen++;
-        state.update(s);
+        stats.update(s);
     }
 
-    private void rearmAbsence(DetectorState s, Event event, Context ctx) {
+    /**
+     * The key's statistics. A key without them may have state of the 0.1 format: move it over once
+     * and clear it. That costs two more lookups on a key's first event only.
+     */
+    private KeyStats load() throws Exception {
+        KeyStats s = stats.value();
+        if (s != null) {
+            return s;
+        }
+        DetectorState old = legacyState.value();
+        Iterable<String> oldIds = legacySeenIds.keys();
+        boolean hasOldIds = oldIds != null && oldIds.iterator().hasNext();
+        if (old == null && !hasOldIds) {
+            return new KeyStats();
+        }
+        s =
+                KeyStats.fromLegacy(
+                        old,
+                        hasOldIds ? oldIds : null,
+                        (int) (System.currentTimeMillis() / 1000),
+                        options.maxSamples(),
+                        options.dedupeWindow());
+        if (old != null && !old.recent.isEmpty()) {
+            // Before the recent events had a list of their own they lived in the POJO.
+            recent.addAll(old.recent);
+            s.recentCount = old.recent.size();
+        }
+        legacyState.clear();
+        legacySeenIds.clear();
+        return s;
+    }
+
+    private void rearmAbsence(KeyStats s, Event event, Context ctx) {
         long next = Long.MAX_VALUE;
         for (RuleSpec rule : options.rules()) {
             if (rule.type() == RuleType.ABSENCE && rule.appliesTo(event.source())) {
@@ -195,8 +242,11 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Trigger> out)
             throws Exception {
-        DetectorState s = state.value();
-        if (s == null || s.absenceTimer != timestamp) {
+        KeyStats s = stats.value();
+        if (s == null) {
+            s = load(); // a timer restored with state of the 0.1 format
+        }
+        if (s.absenceTimer != timestamp) {
             return; // state expired, or a timer superseded by a newer event
         }
         s.absenceTimer = Long.MIN_VALUE;
@@ -204,7 +254,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             if (rule.type() != RuleType.ABSENCE || s.lastEventTime + rule.afterMs() > timestamp) {
                 continue;
             }
-            RuleState rs = s.rule(rule.id());
+            RuleStats rs = s.rule(rule.id());
             rs.count++;
             ObjectNode fired = Json.MAPPER.createObjectNode();
             fired.put("silent_ms", timestamp - s.lastEventTime);
@@ -212,14 +262,14 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             List<String> ids = s.lastEventId == null ? List.of() : List.of(s.lastEventId);
             fire(ctx.getCurrentKey(), rule, rs, s, timestamp, ids, fired, out);
         }
-        state.update(s);
+        stats.update(s);
     }
 
     private void fire(
             String key,
             RuleSpec rule,
-            RuleState rs,
-            DetectorState s,
+            RuleStats rs,
+            KeyStats s,
             long eventTime,
             List<String> eventIds,
             ObjectNode details,
@@ -234,7 +284,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         out.collect(new Trigger(rule.id(), key, eventTime, eventIds, context(rule, details, s)));
     }
 
-    private String context(RuleSpec rule, ObjectNode details, DetectorState s) throws Exception {
+    private String context(RuleSpec rule, ObjectNode details, KeyStats s) throws Exception {
         ObjectNode ctx = Json.MAPPER.createObjectNode();
         ObjectNode r = ctx.putObject("rule");
         r.put("id", rule.id());
@@ -258,7 +308,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         }
         ObjectNode stats = ctx.putObject("stats");
         for (RuleSpec other : options.rules()) {
-            RuleState st = s.rules.get(other.id());
+            RuleStats st = s.ruleOrNull(other.id());
             if (st == null) {
                 continue;
             }
@@ -275,13 +325,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return Json.MAPPER.writeValueAsString(ctx);
     }
 
-    private void remember(DetectorState s, Event event) throws Exception {
-        if (!s.recent.isEmpty()) {
-            // State from before the recent events had a list of their own: move them over once.
-            recent.addAll(s.recent);
-            s.recentCount = s.recent.size();
-            s.recent = new ArrayList<>();
-        }
+    private void remember(KeyStats s, Event event) throws Exception {
         String payload = event.payload();
         if (payload.length() > options.contextEventMaxChars()) {
             payload = payload.substring(0, options.contextEventMaxChars());

@@ -12,7 +12,8 @@ import java.util.List;
  * @param contextEventMaxChars longer event payloads are cut to this many characters in the context
  * @param maxSamples upper bound of the samples a {@code change-pct} rule keeps per key
  * @param stateTtl a key's statistics expire after this long without events
- * @param dedupeTtl event ids are remembered this long for deduplication
+ * @param dedupeTtl event ids are remembered at most this long (processing time) for deduplication
+ * @param dedupeWindow how many of a key's latest event ids are remembered for deduplication
  */
 public record DetectorOptions(
         List<RuleSpec> rules,
@@ -20,7 +21,8 @@ public record DetectorOptions(
         int contextEventMaxChars,
         int maxSamples,
         Duration stateTtl,
-        Duration dedupeTtl)
+        Duration dedupeTtl,
+        int dedupeWindow)
         implements Serializable {
 
     public static final int DEFAULT_CONTEXT_EVENTS = 10;
@@ -28,6 +30,7 @@ public record DetectorOptions(
     public static final int DEFAULT_MAX_SAMPLES = 512;
     public static final Duration DEFAULT_STATE_TTL = Duration.ofDays(1);
     public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofHours(1);
+    public static final int DEFAULT_DEDUPE_WINDOW = 64;
 
     /**
      * The distinct fields the rules read, in rule order: the decoder reads each into the event
@@ -52,6 +55,7 @@ public record DetectorOptions(
                 DEFAULT_CONTEXT_EVENT_MAX_CHARS,
                 DEFAULT_MAX_SAMPLES,
                 DEFAULT_STATE_TTL,
-                DEFAULT_DEDUPE_TTL);
+                DEFAULT_DEDUPE_TTL,
+                DEFAULT_DEDUPE_WINDOW);
     }
 }

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 
 /**
  * Evaluates the value rules ({@code change-pct}, {@code zscore}, {@code match}) against one event
- * and updates the rule's statistics. Pure apart from the {@link RuleState} it is given; the
+ * and updates the rule's statistics. Pure apart from the {@link RuleStats} it is given; the
  * cooldown and the {@code absence} rule live in {@link Detector}, which owns time.
  */
 final class RuleEvaluator {
@@ -27,7 +27,7 @@ final class RuleEvaluator {
      */
     static ObjectNode evaluate(
             RuleSpec rule,
-            RuleState state,
+            RuleStats state,
             long eventTime,
             double number,
             String text,
@@ -47,18 +47,16 @@ final class RuleEvaluator {
     }
 
     private static ObjectNode changePct(
-            RuleSpec rule, RuleState s, long t, double v, int maxSamples) {
+            RuleSpec rule, RuleStats s, long t, double v, int maxSamples) {
         long from = t - rule.windowMs();
-        while (!s.sampleTimes.isEmpty()
-                && (s.sampleTimes.get(0) < from || s.sampleTimes.size() >= maxSamples)) {
-            s.sampleTimes.remove(0);
-            s.sampleValues.remove(0);
+        while (s.samples() > 0 && (s.oldestTime() < from || s.samples() >= maxSamples)) {
+            s.dropOldest();
         }
         s.count++;
         s.last = v;
         ObjectNode fired = null;
-        if (!s.sampleValues.isEmpty()) {
-            double base = s.sampleValues.get(0);
+        if (s.samples() > 0) {
+            double base = s.oldestValue();
             if (base != 0) {
                 double pct = (v - base) / Math.abs(base) * 100.0;
                 if (Math.abs(pct) >= rule.thresholdPct()) {
@@ -70,12 +68,11 @@ final class RuleEvaluator {
                 }
             }
         }
-        s.sampleTimes.add(t);
-        s.sampleValues.add(v);
+        s.add(t, v, maxSamples);
         return fired;
     }
 
-    private static ObjectNode zscore(RuleSpec rule, RuleState s, double v) {
+    private static ObjectNode zscore(RuleSpec rule, RuleStats s, double v) {
         ObjectNode fired = null;
         if (s.count >= rule.minCount() && s.variance > 0) {
             double z = (v - s.mean) / Math.sqrt(s.variance);
@@ -111,7 +108,7 @@ final class RuleEvaluator {
         return fired;
     }
 
-    private static ObjectNode match(RuleSpec rule, RuleState s, String text) {
+    private static ObjectNode match(RuleSpec rule, RuleStats s, String text) {
         s.count++;
         Matcher m = PATTERNS.computeIfAbsent(rule.pattern(), Pattern::compile).matcher(text);
         if (!m.find()) {

@@ -1,0 +1,195 @@
+package io.reflex.operators.detect;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.reflex.operators.model.Json;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * What the detector keeps for one key, in one value with a serializer of its own ({@link
+ * KeyStatsSerializer}), so that an event costs one state read and one write: each rule's
+ * statistics, the newest event's time and id, the pending absence timer, and the ids of the key's
+ * latest events for dropping replays. The recent events' payloads are in a list state of their own,
+ * read only when a rule fires.
+ *
+ * <p><b>Replays.</b> An event is dropped as a replay when a hash of its id equals that of one of
+ * the key's last {@code detector.dedupe-window} events seen within {@code detector.dedupe-ttl}
+ * (processing time). Ids are kept as 64-bit hashes; two different ids of one key that share a hash
+ * within the window would drop the second, with a chance of about one in 10^17 per pair.
+ */
+public final class KeyStats {
+    /** Event time of the newest event seen for the key. */
+    long lastEventTime = Long.MIN_VALUE;
+
+    /** Id of the newest event seen for the key, or null. */
+    String lastEventId;
+
+    /** Event time the pending absence timer fires at, or {@code Long.MIN_VALUE}. */
+    long absenceTimer = Long.MIN_VALUE;
+
+    /** Events counted for the key. */
+    long eventsSeen;
+
+    /** How many events the recent-events list holds, so that it is trimmed without reading it. */
+    int recentCount;
+
+    /** Per-rule statistics, in the order rules were first seen; a handful, so a scan finds one. */
+    RuleStats[] rules = new RuleStats[0];
+
+    /** Id hashes of the latest events and when each was seen (epoch seconds), a ring. */
+    long[] seenHashes = new long[0];
+
+    int[] seenAt = new int[0];
+    int seenHead;
+    int seenSize;
+
+    /** The statistics of rule {@code id}, created on first use. */
+    RuleStats rule(String id) {
+        for (RuleStats r : rules) {
+            if (r.id.equals(id)) {
+                return r;
+            }
+        }
+        RuleStats r = new RuleStats(id);
+        rules = Arrays.copyOf(rules, rules.length + 1);
+        rules[rules.length - 1] = r;
+        return r;
+    }
+
+    /** The statistics of rule {@code id}, or null. */
+    RuleStats ruleOrNull(String id) {
+        for (RuleStats r : rules) {
+            if (r.id.equals(id)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether {@code hash} is one of the remembered ids seen since {@code notBefore} (epoch
+     * seconds); if not, remembers it, dropping the oldest beyond {@code window}.
+     */
+    boolean seenBefore(long hash, int nowSeconds, int notBefore, int window) {
+        for (int i = 0; i < seenSize; i++) {
+            int at = (seenHead + i) % seenHashes.length;
+            if (seenHashes[at] == hash && seenAt[at] >= notBefore) {
+                return true;
+            }
+        }
+        if (window <= 0) {
+            return false;
+        }
+        while (seenSize > 0 && (seenSize >= window || seenAt[seenHead] < notBefore)) {
+            seenHead = (seenHead + 1) % seenHashes.length;
+            seenSize--;
+        }
+        if (seenSize == seenHashes.length) {
+            int cap = Math.min(Math.max(4, seenHashes.length * 2), window);
+            long[] h = new long[cap];
+            int[] a = new int[cap];
+            for (int i = 0; i < seenSize; i++) {
+                h[i] = seenHashes[(seenHead + i) % seenHashes.length];
+                a[i] = seenAt[(seenHead + i) % seenAt.length];
+            }
+            seenHashes = h;
+            seenAt = a;
+            seenHead = 0;
+        }
+        int at = (seenHead + seenSize) % seenHashes.length;
+        seenHashes[at] = hash;
+        seenAt[at] = nowSeconds;
+        seenSize++;
+        return false;
+    }
+
+    /**
+     * A 64-bit hash of an event id: FNV-1a over its UTF-16 units, then the SplitMix64 finalizer so
+     * that ids differing in one character spread over all bits.
+     */
+    static long idHash(String id) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < id.length(); i++) {
+            h ^= id.charAt(i);
+            h *= 0x100000001b3L;
+        }
+        h ^= id.length();
+        h = (h ^ (h >>> 30)) * 0xbf58476d1ce4e5b9L;
+        h = (h ^ (h >>> 27)) * 0x94d049bb133111ebL;
+        return h ^ (h >>> 31);
+    }
+
+    KeyStats copy() {
+        KeyStats c = new KeyStats();
+        c.lastEventTime = lastEventTime;
+        c.lastEventId = lastEventId;
+        c.absenceTimer = absenceTimer;
+        c.eventsSeen = eventsSeen;
+        c.recentCount = recentCount;
+        c.rules = new RuleStats[rules.length];
+        for (int i = 0; i < rules.length; i++) {
+            c.rules[i] = rules[i].copy();
+        }
+        c.seenHashes = Arrays.copyOf(seenHashes, seenHashes.length);
+        c.seenAt = Arrays.copyOf(seenAt, seenAt.length);
+        c.seenHead = seenHead;
+        c.seenSize = seenSize;
+        return c;
+    }
+
+    /**
+     * The statistics kept in the 0.1 format ({@link DetectorState} and the ids of the dedupe map
+     * state), moved into a {@code KeyStats} on the key's first event after an upgrade.
+     */
+    static KeyStats fromLegacy(
+            DetectorState s, Iterable<String> seenIds, int nowSeconds, int maxSamples, int window) {
+        KeyStats k = new KeyStats();
+        if (s != null) {
+            k.lastEventTime = s.lastEventTime;
+            k.lastEventId = s.lastEventId;
+            k.absenceTimer = s.absenceTimer;
+            k.eventsSeen = s.eventsSeen;
+            k.recentCount = s.recentCount;
+            for (Map.Entry<String, RuleState> e : s.rules.entrySet()) {
+                RuleStats r = RuleStats.fromLegacy(e.getKey(), e.getValue(), maxSamples);
+                k.rules = Arrays.copyOf(k.rules, k.rules.length + 1);
+                k.rules[k.rules.length - 1] = r;
+            }
+        }
+        if (seenIds != null) {
+            for (String id : seenIds) {
+                k.seenBefore(idHash(id), nowSeconds, Integer.MIN_VALUE, window);
+            }
+        }
+        return k;
+    }
+
+    /** The state as JSON, in the field names of the POJO it replaced, for the savepoint tool. */
+    public ObjectNode toJson() {
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.put("lastEventTime", lastEventTime);
+        n.put("lastEventId", lastEventId);
+        n.put("absenceTimer", absenceTimer);
+        n.put("eventsSeen", eventsSeen);
+        n.put("recentCount", recentCount);
+        n.putArray("recent");
+        ObjectNode rs = n.putObject("rules");
+        for (RuleStats r : rules) {
+            ObjectNode o = rs.putObject(r.id);
+            o.put("count", r.count);
+            o.put("mean", r.mean);
+            o.put("variance", r.variance);
+            o.put("last", r.last);
+            o.put("lastFired", r.lastFired);
+            ArrayNode t = o.putArray("sampleTimes");
+            ArrayNode v = o.putArray("sampleValues");
+            for (int i = 0; i < r.size; i++) {
+                t.add(r.time(i));
+                v.add(r.value(i));
+            }
+        }
+        n.put("dedupeIds", seenSize);
+        return n;
+    }
+}
