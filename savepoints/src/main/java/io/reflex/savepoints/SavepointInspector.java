@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -29,10 +30,13 @@ import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -215,6 +219,7 @@ public final class SavepointInspector {
         private transient ValueState<KeyStats> stats;
         private transient ValueState<DetectorState> state;
         private transient ListState<RecentEvent> recent;
+        private transient MapState<Integer, RecentEvent> recentSlots;
 
         DetectorReader(String only) {
             this.only = only;
@@ -235,6 +240,13 @@ public final class SavepointInspector {
                             Detector.RECENT_STATE_NAME, TypeInformation.of(RecentEvent.class));
             r.enableTimeToLive(showExpired());
             recent = getRuntimeContext().getListState(r);
+            MapStateDescriptor<Integer, RecentEvent> slots =
+                    new MapStateDescriptor<>(
+                            Detector.RECENT_SLOTS_STATE_NAME,
+                            Types.INT,
+                            TypeInformation.of(RecentEvent.class));
+            slots.enableTimeToLive(showExpired());
+            recentSlots = getRuntimeContext().getMapState(slots);
         }
 
         @Override
@@ -254,6 +266,13 @@ public final class SavepointInspector {
             Iterable<RecentEvent> stored = recent.get();
             if (stored != null) {
                 stored.forEach(events::add);
+            }
+            Iterable<RecentEvent> ring = recentSlots.values();
+            if (ring != null) {
+                List<RecentEvent> inRing = new ArrayList<>();
+                ring.forEach(inRing::add);
+                inRing.sort(Comparator.comparingLong(e -> e.seq));
+                events.addAll(inRing);
             }
             line.set("recent", Json.MAPPER.valueToTree(events));
             out.collect(Json.MAPPER.writeValueAsString(line));

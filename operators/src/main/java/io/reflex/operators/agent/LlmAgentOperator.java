@@ -168,8 +168,12 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         return d;
     }
 
+    /** The response schema, built once: the catalogue does not change while the job runs. */
+    private transient com.fasterxml.jackson.databind.node.ObjectNode responseSchema;
+
     @Override
     public void open() throws Exception {
+        responseSchema = catalogue.responseSchema(true, agent.memoryMaxChars());
         super.open();
         int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
         capacity = llm.maxConcurrent();
@@ -325,7 +329,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         p.requestId,
                         List.copyOf(conversation),
                         SCHEMA_NAME,
-                        catalogue.responseSchema(true, agent.memoryMaxChars()),
+                        responseSchema,
                         agent.maxToolRounds() > 0 && p.toolRounds < agent.maxToolRounds()
                                 ? AgentTools.specs()
                                 : List.of());

@@ -9,6 +9,7 @@ import io.reflex.operators.model.Event;
 import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -47,7 +48,15 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     public static final String STATE_NAME = "detector-state";
 
     public static final String SEEN_IDS_STATE_NAME = "detector-seen-ids";
+
+    /** The recent events of the commits between 0.1 and the ring, read only to move them over. */
     public static final String RECENT_STATE_NAME = "detector-recent";
+
+    /**
+     * The recent events: a ring of {@code context-events} slots per key, each written with one put
+     * and no read ({@code seq % context-events}), read only when a rule fires.
+     */
+    public static final String RECENT_SLOTS_STATE_NAME = "detector-recent-slots";
 
     private final DetectorOptions options;
 
@@ -60,6 +69,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     private transient ValueState<DetectorState> legacyState;
     private transient MapState<String, Boolean> legacySeenIds;
     private transient ListState<RecentEvent> recent;
+    private transient MapState<Integer, RecentEvent> recentSlots;
     private transient Counter events;
     private transient Counter duplicates;
     private transient Counter triggers;
@@ -85,14 +95,20 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return d;
     }
 
-    /**
-     * The recent events' descriptor, shared with savepoint tooling. A list of its own, so that an
-     * event is appended without reading the others (a RocksDB merge); it is read only when a rule
-     * fires, and trimmed back to {@code contextEvents} once it holds twice that.
-     */
+    /** The descriptor of the recent events' list of the commits after 0.1, for moving them over. */
     public static ListStateDescriptor<RecentEvent> recentDescriptor(DetectorOptions options) {
         ListStateDescriptor<RecentEvent> d =
                 new ListStateDescriptor<>(RECENT_STATE_NAME, TypeInformation.of(RecentEvent.class));
+        d.enableTimeToLive(ttl(options.stateTtl()));
+        return d;
+    }
+
+    /** The recent events' ring, shared with savepoint tooling. */
+    public static MapStateDescriptor<Integer, RecentEvent> recentSlotsDescriptor(
+            DetectorOptions options) {
+        MapStateDescriptor<Integer, RecentEvent> d =
+                new MapStateDescriptor<>(
+                        RECENT_SLOTS_STATE_NAME, Types.INT, TypeInformation.of(RecentEvent.class));
         d.enableTimeToLive(ttl(options.stateTtl()));
         return d;
     }
@@ -125,6 +141,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         legacyState = getRuntimeContext().getState(stateDescriptor(options));
         legacySeenIds = getRuntimeContext().getMapState(seenIdsDescriptor(options));
         recent = getRuntimeContext().getListState(recentDescriptor(options));
+        recentSlots = getRuntimeContext().getMapState(recentSlotsDescriptor(options));
         var group = getRuntimeContext().getMetricGroup().addGroup("reflex");
         events = group.counter("events");
         duplicates = group.counter("duplicates");
@@ -212,11 +229,20 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
                         (int) (System.currentTimeMillis() / 1000),
                         options.maxSamples(),
                         options.dedupeWindow());
-        if (old != null && !old.recent.isEmpty()) {
-            // Before the recent events had a list of their own they lived in the POJO.
-            recent.addAll(old.recent);
-            s.recentCount = old.recent.size();
+        // The recent events lived in the POJO in 0.1, then in a list of their own.
+        List<RecentEvent> moved = new ArrayList<>();
+        if (old != null) {
+            moved.addAll(old.recent);
         }
+        Iterable<RecentEvent> listed = recent.get();
+        if (listed != null) {
+            listed.forEach(moved::add);
+        }
+        int n = Math.max(1, options.contextEvents());
+        for (RecentEvent e : moved.subList(Math.max(0, moved.size() - n), moved.size())) {
+            remember(s, e.id, e.eventTime, e.source, e.payload);
+        }
+        recent.clear();
         legacyState.clear();
         legacySeenIds.clear();
         return s;
@@ -330,22 +356,25 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         if (payload.length() > options.contextEventMaxChars()) {
             payload = payload.substring(0, options.contextEventMaxChars());
         }
-        recent.add(new RecentEvent(event.id(), event.eventTime(), event.source(), payload));
-        s.recentCount++;
-        if (s.recentCount >= 2 * Math.max(1, options.contextEvents())) {
-            List<RecentEvent> kept = recentEvents();
-            recent.update(kept);
-            s.recentCount = kept.size();
-        }
+        remember(s, event.id(), event.eventTime(), event.source(), payload);
+    }
+
+    /** Writes the event into the next slot of the key's ring: one put, nothing read. */
+    private void remember(KeyStats s, String id, long eventTime, String source, String payload)
+            throws Exception {
+        long seq = s.recentCount++;
+        int slot = (int) (seq % Math.max(1, options.contextEvents()));
+        recentSlots.put(slot, new RecentEvent(id, eventTime, source, payload, seq));
     }
 
     /** The newest {@code contextEvents} recent events, oldest first. */
     private List<RecentEvent> recentEvents() throws Exception {
         List<RecentEvent> all = new ArrayList<>();
-        Iterable<RecentEvent> stored = recent.get();
+        Iterable<RecentEvent> stored = recentSlots.values();
         if (stored != null) {
             stored.forEach(all::add);
         }
+        all.sort(Comparator.comparingLong(e -> e.seq));
         int from = Math.max(0, all.size() - options.contextEvents());
         return new ArrayList<>(all.subList(from, all.size()));
     }

@@ -31,8 +31,8 @@ public final class KeyStats {
     /** Events counted for the key. */
     long eventsSeen;
 
-    /** How many events the recent-events list holds, so that it is trimmed without reading it. */
-    int recentCount;
+    /** Recent events written for the key: the next one's sequence number, and so its slot. */
+    long recentCount;
 
     /** Per-rule statistics, in the order rules were first seen; a handful, so a scan finds one. */
     RuleStats[] rules = new RuleStats[0];
@@ -150,7 +150,6 @@ public final class KeyStats {
             k.lastEventId = s.lastEventId;
             k.absenceTimer = s.absenceTimer;
             k.eventsSeen = s.eventsSeen;
-            k.recentCount = s.recentCount;
             for (Map.Entry<String, RuleState> e : s.rules.entrySet()) {
                 RuleStats r = RuleStats.fromLegacy(e.getKey(), e.getValue(), maxSamples);
                 k.rules = Arrays.copyOf(k.rules, k.rules.length + 1);

@@ -18,7 +18,7 @@ import org.apache.flink.types.StringValue;
  * <pre>
  * byte    1
  * long    lastEventTime, absenceTimer
- * varlong eventsSeen;  varint recentCount
+ * varlong eventsSeen, recentCount (recent events written)
  * string  lastEventId (Flink StringValue, null allowed)
  * varint  rules; per rule: string id, varlong count, double mean, variance, last, long lastFired,
  *         varint samples, then per sample long time, double value (oldest first)
@@ -110,7 +110,7 @@ public final class KeyStatsSerializer extends TypeSerializer<KeyStats> {
         s.lastEventTime = in.readLong();
         s.absenceTimer = in.readLong();
         s.eventsSeen = readVarLong(in);
-        s.recentCount = (int) readVarLong(in);
+        s.recentCount = readVarLong(in);
         s.lastEventId = StringValue.readString(in);
         int rules = (int) readVarLong(in);
         s.rules = new RuleStats[rules];

@@ -9,6 +9,13 @@ public class RecentEvent {
     /** The payload, cut to the context limit. */
     public String payload;
 
+    /**
+     * The event's place among its key's recent events, 0 for the first: it orders the slots of the
+     * ring ({@link Detector#RECENT_SLOTS_STATE_NAME}). Added after 0.1, whose events read back with
+     * 0, in the order of their list.
+     */
+    public long seq;
+
     public RecentEvent() {}
 
     public RecentEvent(String id, long eventTime, String source, String payload) {
@@ -16,5 +23,10 @@ public class RecentEvent {
         this.eventTime = eventTime;
         this.source = source;
         this.payload = payload;
+    }
+
+    public RecentEvent(String id, long eventTime, String source, String payload, long seq) {
+        this(id, eventTime, source, payload);
+        this.seq = seq;
     }
 }

@@ -120,8 +120,12 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
         }
     }
 
+    /** The response schema, built once: the catalogue does not change while the job runs. */
+    private transient com.fasterxml.jackson.databind.node.ObjectNode responseSchema;
+
     @Override
     public void open(OpenContext openContext) {
+        responseSchema = catalogue.responseSchema(false, 0);
         client = clientFactory.create(options);
         validator = new ActionValidator(catalogue);
         prompts = new PromptBuilder(options, catalogue);
@@ -153,7 +157,7 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
                         requestId,
                         prompts.messages(trigger),
                         SCHEMA_NAME,
-                        catalogue.responseSchema(false, 0),
+                        responseSchema,
                         List.of());
         Call call = new Call(trigger, requestId, request, resultFuture);
         calls.put(resultFuture, call);

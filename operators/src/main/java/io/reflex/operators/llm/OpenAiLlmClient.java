@@ -134,14 +134,9 @@ public final class OpenAiLlmClient implements LlmClient {
                         .temperature(options.temperature())
                         .maxCompletionTokens(options.maxTokens())
                         .responseFormat(
-                                ResponseFormatJsonSchema.builder()
-                                        .jsonSchema(
-                                                ResponseFormatJsonSchema.JsonSchema.builder()
-                                                        .name(request.schemaName())
-                                                        .strict(true)
-                                                        .schema(schema(request))
-                                                        .build())
-                                        .build());
+                                responseFormats.computeIfAbsent(
+                                        new SchemaKey(request.schemaName(), request.schema()),
+                                        k -> responseFormat(k.name(), k.schema())));
         for (ChatMessage m : request.messages()) {
             switch (m.role()) {
                 case "system":
@@ -188,7 +183,10 @@ public final class OpenAiLlmClient implements LlmClient {
                                     FunctionDefinition.builder()
                                             .name(t.name())
                                             .description(t.description())
-                                            .parameters(functionParameters(t.parameters()))
+                                            .parameters(
+                                                    toolParameters.computeIfAbsent(
+                                                            t.parameters(),
+                                                            OpenAiLlmClient::functionParameters))
                                             .build())
                             .build());
         }
@@ -203,9 +201,40 @@ public final class OpenAiLlmClient implements LlmClient {
         return b.build();
     }
 
+    private record SchemaKey(String name, JsonNode schema) {}
+
+    /**
+     * The SDK's form of each response schema and tool parameter schema, converted once: a job has
+     * one catalogue, so a handful of entries; bounded all the same.
+     */
+    private final Map<SchemaKey, ResponseFormatJsonSchema> responseFormats = bounded(16);
+
+    private final Map<JsonNode, FunctionParameters> toolParameters = bounded(64);
+
+    private static <K, V> Map<K, V> bounded(int max) {
+        return java.util.Collections.synchronizedMap(
+                new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                    @Override
+                    protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                        return size() > max;
+                    }
+                });
+    }
+
+    private static ResponseFormatJsonSchema responseFormat(String name, JsonNode schema) {
+        return ResponseFormatJsonSchema.builder()
+                .jsonSchema(
+                        ResponseFormatJsonSchema.JsonSchema.builder()
+                                .name(name)
+                                .strict(true)
+                                .schema(schema(schema))
+                                .build())
+                .build();
+    }
+
     @SuppressWarnings("unchecked")
-    private static ResponseFormatJsonSchema.JsonSchema.Schema schema(LlmRequest request) {
-        Map<String, Object> map = Json.MAPPER.convertValue(request.schema(), Map.class);
+    private static ResponseFormatJsonSchema.JsonSchema.Schema schema(JsonNode schema) {
+        Map<String, Object> map = Json.MAPPER.convertValue(schema, Map.class);
         ResponseFormatJsonSchema.JsonSchema.Schema.Builder b =
                 ResponseFormatJsonSchema.JsonSchema.Schema.builder();
         map.forEach((k, v) -> b.putAdditionalProperty(k, JsonValue.from(v)));
