@@ -75,7 +75,11 @@ public final class SinkRecordGuard implements Serializable {
     }
 
     /**
-     * {@code timestamp} if {@code topic} accepts it at {@code now}, else null (producer's clock).
+     * {@code timestamp} if {@code topic} accepts it at {@code now} and keeps the record for at
+     * least half its retention; else null (the producer's clock). The broker's time-based retention
+     * counts from a record's timestamp, so an action stamped with the event time of a replayed old
+     * event would otherwise be deleted at the broker's next retention check, minutes after its
+     * commit.
      */
     public Long timestamp(String topic, Long timestamp, long now) {
         if (timestamp == null) {
@@ -86,7 +90,9 @@ public final class SinkRecordGuard implements Serializable {
                 timestamp >= 0
                         && (l.logAppendTime()
                                 || (now - timestamp <= l.maxTimestampBehindMs()
-                                        && timestamp - now <= l.maxTimestampAheadMs()));
+                                        && timestamp - now <= l.maxTimestampAheadMs()
+                                        && (l.retentionMs() < 0
+                                                || now - timestamp <= l.retentionMs() / 2)));
         if (ok) {
             return timestamp;
         }

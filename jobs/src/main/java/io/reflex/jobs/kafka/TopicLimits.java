@@ -22,13 +22,32 @@ import org.slf4j.LoggerFactory;
  * @param maxTimestampAheadMs {@code message.timestamp.after.max.ms}
  * @param logAppendTime the broker stamps records itself ({@code message.timestamp.type})
  * @param compacted {@code cleanup.policy} includes {@code compact}: records need a key
+ * @param retentionMs how long the broker keeps a record past its timestamp ({@code retention.ms}
+ *     where {@code cleanup.policy} includes {@code delete}), or -1 for ever
  */
 public record TopicLimits(
         int maxBatchBytes,
         long maxTimestampBehindMs,
         long maxTimestampAheadMs,
         boolean logAppendTime,
-        boolean compacted) {
+        boolean compacted,
+        long retentionMs) {
+
+    /** Limits of a topic that keeps its records for ever (tests). */
+    public TopicLimits(
+            int maxBatchBytes,
+            long maxTimestampBehindMs,
+            long maxTimestampAheadMs,
+            boolean logAppendTime,
+            boolean compacted) {
+        this(
+                maxBatchBytes,
+                maxTimestampBehindMs,
+                maxTimestampAheadMs,
+                logAppendTime,
+                compacted,
+                -1);
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(TopicLimits.class);
 
@@ -38,7 +57,12 @@ public record TopicLimits(
      */
     public static final TopicLimits BROKER_DEFAULTS =
             new TopicLimits(
-                    1024 * 1024 + 12, Long.MAX_VALUE, TimeUnit.HOURS.toMillis(1), false, false);
+                    1024 * 1024 + 12,
+                    Long.MAX_VALUE,
+                    TimeUnit.HOURS.toMillis(1),
+                    false,
+                    false,
+                    TimeUnit.DAYS.toMillis(7));
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
@@ -68,6 +92,7 @@ public record TopicLimits(
                             .get(resource)
                             .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             TopicLimits d = BROKER_DEFAULTS;
+            String policy = value(c, TopicConfig.CLEANUP_POLICY_CONFIG, "delete");
             return new TopicLimits(
                     (int) number(c, TopicConfig.MAX_MESSAGE_BYTES_CONFIG, d.maxBatchBytes()),
                     number(
@@ -79,7 +104,10 @@ public record TopicLimits(
                             TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG,
                             d.maxTimestampAheadMs()),
                     "LogAppendTime".equals(value(c, TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "")),
-                    value(c, TopicConfig.CLEANUP_POLICY_CONFIG, "delete").contains("compact"));
+                    policy.contains("compact"),
+                    policy.contains("delete")
+                            ? number(c, TopicConfig.RETENTION_MS_CONFIG, d.retentionMs())
+                            : -1);
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

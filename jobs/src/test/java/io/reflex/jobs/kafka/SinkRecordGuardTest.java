@@ -108,6 +108,30 @@ class SinkRecordGuardTest {
         assertThat(g.timestamp("a", null, now)).isNull();
     }
 
+    /**
+     * Time-based retention counts from a record's timestamp: an action of a replayed old event,
+     * stamped with its event time, would be deleted at the broker's next retention check.
+     */
+    @Test
+    void replacesTimestampsTheTopicsRetentionWouldSoonDelete() {
+        long day = 86_400_000L;
+        SinkRecordGuard g =
+                guard(
+                        Map.of(),
+                        Map.of(
+                                "kept-7d",
+                                new TopicLimits(
+                                        1 << 20, Long.MAX_VALUE, 3_600_000, false, false, 7 * day),
+                                "forever",
+                                new TopicLimits(
+                                        1 << 20, Long.MAX_VALUE, 3_600_000, false, false, -1)));
+        long now = 100 * day;
+        assertThat(g.timestamp("kept-7d", now - 3 * day, now)).isEqualTo(now - 3 * day);
+        assertThat(g.timestamp("kept-7d", now - 4 * day, now)).isNull();
+        assertThat(g.timestamp("kept-7d", 6_000L, now)).as("an event of 1970").isNull();
+        assertThat(g.timestamp("forever", 6_000L, now)).isEqualTo(6_000L);
+    }
+
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
