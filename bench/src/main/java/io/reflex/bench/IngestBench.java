@@ -32,7 +32,7 @@ final class IngestBench {
     static BenchReport run(BenchContext ctx) throws Exception {
         long n = ctx.size(Long.getLong("bench.ingest.events", 1_000_000), 5_000);
         int keys = (int) ctx.size(10_000, 200);
-        int rounds = (int) ctx.size(2, 1);
+        int rounds = (int) ctx.size(Integer.getInteger("bench.ingest.rounds", 2), 1);
         double share = 0.001;
         String checkpointInterval = "2s";
         BenchReport report =
@@ -57,7 +57,9 @@ final class IngestBench {
                 .param("actions_delivery", "exactly-once")
                 .param("stub_latency_ms", 0)
                 .param("rounds_per_job", rounds)
-                .param("order", "plain, reflex, reflex, plain (best round per job counts)");
+                .param(
+                        "order",
+                        "alternating, plain first then reflex first (best round per job counts)");
 
         EmbeddedKafka kafka = ctx.kafka();
         BenchJobs.Topics topics = BenchJobs.Topics.create(kafka, "ingest");

@@ -10,6 +10,7 @@ import io.reflex.operators.detect.DetectorState;
 import io.reflex.operators.detect.KeyStats;
 import io.reflex.operators.detect.KeyStatsSerializer;
 import io.reflex.operators.detect.RecentEvent;
+import io.reflex.operators.detect.RecentEventSerializer;
 import io.reflex.operators.model.Json;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +37,7 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -243,8 +244,8 @@ public final class SavepointInspector {
             MapStateDescriptor<Integer, RecentEvent> slots =
                     new MapStateDescriptor<>(
                             Detector.RECENT_SLOTS_STATE_NAME,
-                            Types.INT,
-                            TypeInformation.of(RecentEvent.class));
+                            IntSerializer.INSTANCE,
+                            RecentEventSerializer.INSTANCE);
             slots.enableTimeToLive(showExpired());
             recentSlots = getRuntimeContext().getMapState(slots);
         }

@@ -21,6 +21,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -108,7 +109,9 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             DetectorOptions options) {
         MapStateDescriptor<Integer, RecentEvent> d =
                 new MapStateDescriptor<>(
-                        RECENT_SLOTS_STATE_NAME, Types.INT, TypeInformation.of(RecentEvent.class));
+                        RECENT_SLOTS_STATE_NAME,
+                        IntSerializer.INSTANCE,
+                        RecentEventSerializer.INSTANCE);
         d.enableTimeToLive(ttl(options.stateTtl()));
         return d;
     }

@@ -72,8 +72,14 @@ public final class KeyStats {
      * seconds); if not, remembers it, dropping the oldest beyond {@code window}.
      */
     boolean seenBefore(long hash, int nowSeconds, int notBefore, int window) {
-        for (int i = 0; i < seenSize; i++) {
-            int at = (seenHead + i) % seenHashes.length;
+        // The ring in at most two runs, without a division per slot: this scan runs on every event.
+        int first = Math.min(seenSize, seenHashes.length - seenHead);
+        for (int at = seenHead, end = seenHead + first; at < end; at++) {
+            if (seenHashes[at] == hash && seenAt[at] >= notBefore) {
+                return true;
+            }
+        }
+        for (int at = 0, end = seenSize - first; at < end; at++) {
             if (seenHashes[at] == hash && seenAt[at] >= notBefore) {
                 return true;
             }

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
@@ -77,8 +78,25 @@ public final class OpenAiLlmClient implements LlmClient {
                         .build();
     }
 
+    /**
+     * Builds the request and hands it to the SDK on the client's own dispatcher threads, not on the
+     * caller's: the caller is a Flink task thread, and building the SDK's parameters, serializing
+     * them and preparing the call cost more than the rest of the agent's work per trigger. The
+     * answer completes the returned future on an OkHttp thread, as before.
+     */
     @Override
     public CompletableFuture<LlmResponse> complete(LlmRequest request) {
+        try {
+            return CompletableFuture.supplyAsync(
+                            () -> send(request), http.dispatcher().executorService())
+                    .thenCompose(f -> f);
+        } catch (RejectedExecutionException closed) {
+            return CompletableFuture.failedFuture(
+                    new LlmException("the client is closed", true, 0, null, closed));
+        }
+    }
+
+    private CompletableFuture<LlmResponse> send(LlmRequest request) {
         ChatCompletionCreateParams params;
         try {
             params = params(request);

@@ -3,6 +3,7 @@ package io.reflex.operators.model;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
  * One decoded input record: where it came from, the entity it is about, when it happened, its JSON
@@ -20,6 +21,7 @@ import java.util.List;
  * @param texts for each rule field, the value there when it is a string, else null; null as a whole
  *     when the decoder was given no fields
  */
+@TypeInfo(EventSerializer.Factory.class)
 public record Event(
         String source,
         String key,

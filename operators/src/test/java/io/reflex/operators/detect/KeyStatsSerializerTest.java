@@ -51,17 +51,34 @@ class KeyStatsSerializerTest {
     }
 
     /**
-     * The bytes of format version 1 are pinned: a change to the format that does not add a version
-     * fails here, before it can make old state unreadable.
+     * The bytes of format version 2, written today, are pinned: a change to the format that does
+     * not add a version fails here, before it can make old state unreadable.
      */
     @Test
-    void version1BytesArePinned() throws IOException {
+    void version2BytesArePinned() throws IOException {
         String hex = HexFormat.of().formatHex(bytes(sample()));
         assertThat(hex)
-                .startsWith("01" + "00000000000003e8" + "8000000000000000" + "ac02" + "03")
-                .isEqualTo(VERSION_1);
-        assertThat(read(HexFormat.of().parseHex(VERSION_1)).toJson()).isEqualTo(sample().toJson());
+                .startsWith("02" + "00000000000003e8" + "8000000000000000" + "ac02" + "03")
+                .isEqualTo(VERSION_2);
+        assertThat(read(HexFormat.of().parseHex(VERSION_2)).toJson()).isEqualTo(sample().toJson());
     }
+
+    /** State written by the first release of this serializer still reads back whole. */
+    @Test
+    void version1IsStillRead() throws IOException {
+        assertThat(read(HexFormat.of().parseHex(VERSION_1)).toJson()).isEqualTo(sample().toJson());
+        assertThat(bytes(read(HexFormat.of().parseHex(VERSION_1))))
+                .as("and is written back in version 2")
+                .isEqualTo(HexFormat.of().parseHex(VERSION_2));
+    }
+
+    /**
+     * Version 1 but for the version byte and the dedupe ring: ASCII strings encode alike, and the
+     * ring is a block of 0x13 bytes in which seen-at 100 then 101 take c801 and 02 instead of two
+     * ints.
+     */
+    private static final String VERSION_2 =
+            "0200000000000003e88000000000000000ac020303743902056d6f7665020000000000000000000000000000000040596000000000008000000000000000020000000000000384405900000000000000000000000003e84059600000000000067370696b650740250000000000003fd0000000000000402600000000000000000000000003b60002131d1745df619f62f1c8012565e08d6e6bf7e302";
 
     private static final String VERSION_1 =
             "0100000000000003e88000000000000000ac020303743902056d6f7665020000000000000000000000000000000040596000000000008000000000000000020000000000000384405900000000000000000000000003e84059600000000000067370696b650740250000000000003fd0000000000000402600000000000000000000000003b600021d1745df619f62f1000000642565e08d6e6bf7e300000065";
@@ -79,9 +96,32 @@ class KeyStatsSerializerTest {
     }
 
     @Test
+    void roundTripsTextOutsideAscii() throws IOException {
+        KeyStats s = sample();
+        s.lastEventId = "évènement-東京-\uD83D\uDE80";
+        s.rule("règle-ü");
+        assertThat(read(bytes(s)).toJson()).isEqualTo(s.toJson());
+    }
+
+    /** The wall clock may step back; seen-at differences are signed. */
+    @Test
+    void roundTripsSeenAtTimesThatGoBackwards() throws IOException {
+        KeyStats s = new KeyStats();
+        int[] times = {2_000_000_000, 5, 1_999_999_000, 0, Integer.MAX_VALUE};
+        for (int i = 0; i < times.length; i++) {
+            s.seenBefore(KeyStats.idHash("x" + i), times[i], Integer.MIN_VALUE, 64);
+        }
+        KeyStats back = read(bytes(s));
+        assertThat(back.toJson()).isEqualTo(s.toJson());
+        for (int i = 0; i < times.length; i++) {
+            assertThat(back.seenAt[i]).isEqualTo(times[i]);
+        }
+    }
+
+    @Test
     void refusesAFormatNewerThanItReads() {
-        byte[] b = new byte[] {2, 0, 0};
-        assertThatThrownBy(() -> read(b)).hasMessageContaining("format version 2");
+        byte[] b = new byte[] {3, 0, 0};
+        assertThatThrownBy(() -> read(b)).hasMessageContaining("format version 3");
     }
 
     @Test
@@ -112,6 +152,38 @@ class KeyStatsSerializerTest {
                 .as("seen at 1000, before the TTL's horizon of 4000")
                 .isFalse();
         assertThat(s.seenSize).as("expired ids are dropped").isEqualTo(1);
+    }
+
+    /**
+     * The ring against a plain model (the last {@code window} ids, each within the TTL), over
+     * random ids with a serialization round trip after each event, as the detector reads and writes
+     * it.
+     */
+    @Test
+    void theDedupeRingMatchesAModelAcrossRoundTrips() throws IOException {
+        java.util.Random random = new java.util.Random(42);
+        for (int window : new int[] {1, 3, 64}) {
+            KeyStats s = new KeyStats();
+            java.util.ArrayDeque<long[]> model = new java.util.ArrayDeque<>(); // {hash, seenAt}
+            int now = 1_000;
+            for (int i = 0; i < 2_000; i++) {
+                now += random.nextInt(3);
+                int notBefore = now - 50;
+                long hash = KeyStats.idHash("e" + random.nextInt(window * 3 + 2));
+                boolean expected = model.stream().anyMatch(m -> m[0] == hash && m[1] >= notBefore);
+                assertThat(s.seenBefore(hash, now, notBefore, window))
+                        .as("event %d", i)
+                        .isEqualTo(expected);
+                if (!expected) {
+                    model.removeIf(m -> m[1] < notBefore);
+                    while (model.size() >= window) {
+                        model.removeFirst();
+                    }
+                    model.addLast(new long[] {hash, now});
+                }
+                s = read(bytes(s));
+            }
+        }
     }
 
     @Test

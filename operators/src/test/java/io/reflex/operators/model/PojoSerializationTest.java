@@ -1,6 +1,7 @@
 package io.reflex.operators.model;
 
 import static org.apache.flink.types.PojoTestUtils.assertSerializedAsPojoWithoutKryo;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reflex.operators.agent.AgentKeyState;
 import io.reflex.operators.agent.AgentMemory;
@@ -10,11 +11,14 @@ import io.reflex.operators.detect.DetectorState;
 import io.reflex.operators.detect.RecentEvent;
 import io.reflex.operators.detect.RuleState;
 import io.reflex.operators.llm.LlmOutcome;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every type that crosses the network or lives in state is serialized by Flink's POJO serializer,
- * never by Kryo, so that it can evolve across savepoints.
+ * Every type that crosses the network or lives in state is serialized by Flink's POJO serializer or
+ * by a serializer of Reflex's own (the hot-path types: {@link Event}, {@code KeyStats}, the recent
+ * events' ring), never by Kryo, so that it can evolve across savepoints.
  */
 class PojoSerializationTest {
 
@@ -29,8 +33,13 @@ class PojoSerializationTest {
     }
 
     @Test
+    void eventsHaveTheirOwnSerializer() {
+        assertThat(TypeInformation.of(Event.class).createSerializer(new SerializerConfigImpl()))
+                .isSameAs(EventSerializer.INSTANCE);
+    }
+
+    @Test
     void streamRecordTypesArePojos() {
-        assertSerializedAsPojoWithoutKryo(Event.class);
         assertSerializedAsPojoWithoutKryo(Trigger.class);
         assertSerializedAsPojoWithoutKryo(Action.class);
         assertSerializedAsPojoWithoutKryo(DeadLetter.class);
