@@ -56,16 +56,18 @@ final class StateSizeBench {
                                 + " in use after a full GC (the MiniCluster's TaskManager runs in"
                                 + " this JVM), the growth of RocksDB's working directory, and the"
                                 + " size of the checkpoint directory, and scales them to 100,000"
-                                + " keys. Reflex keeps per key the detector's statistics and"
-                                + " recent-event window, the ids it has seen (for dedupe), and the"
-                                + " agent's memory for keys that had a decision; the plain job"
-                                + " keeps one Long.");
+                                + " keys. Reflex keeps per key one value with the detector's"
+                                + " statistics and its latest event-id hashes (for dedupe), a ring"
+                                + " of recent events, and the agent's memory for keys that had a"
+                                + " decision; the plain job keeps one Long.");
         report.param("keys", keys)
                 .param("trades_per_key", perKey)
                 .param("significant_share", share)
                 .param("parallelism", BenchContext.PARALLELISM)
                 .param("state_backend", "rocksdb, incremental checkpoints")
-                .param("detector_defaults", "context-events 10, state-ttl 1d, dedupe-ttl 1h");
+                .param(
+                        "detector_defaults",
+                        "context-events 10, state-ttl 1d, dedupe-window 64, dedupe-ttl 1h");
         EmbeddedKafka kafka = ctx.kafka();
         Map<String, double[]> slopes = new LinkedHashMap<>();
         try (StubLlmServer stub = StubLlmServer.start(0, StubLlmServer.Settings.healthy(), 9)) {
@@ -110,9 +112,10 @@ final class StateSizeBench {
                         + " full GC and moves by a few MB between runs (the broker and the stub"
                         + " share the JVM).");
         report.note(
-                "Most of Reflex's bytes per key are the recent-event window (up to 10 events with"
-                        + " their payloads) and one seen-id entry per event for the dedupe TTL;"
-                        + " both are bounded by the detector's settings.");
+                "Most of Reflex's bytes per key are the recent events' ring (up to"
+                        + " context-events slots, each with its event's payload and a RocksDB key"
+                        + " of its own); the statistics value holds 3 rules and 3 id hashes here."
+                        + " Both are bounded by the detector's settings.");
         Map<String, List<Double>> series = new LinkedHashMap<>();
         series.put(
                 "reflex",
