@@ -175,6 +175,7 @@ final class LatencyBench {
                         Math.round(m.sent / (double) (warmupS + measureS)));
                 if (!v.plain()) {
                     r.put("llm_latency_p50_ms_seen_by_client", m.llmP50);
+                    r.put("llm_latency_p99_ms_seen_by_client", m.llmP99);
                 }
                 System.out.printf(
                         "  %-42s p50 %7.1f ms  p99 %7.1f ms  (%d samples)%n",
@@ -248,7 +249,7 @@ final class LatencyBench {
         return report;
     }
 
-    private record Measured(long sent, double[] samples, double llmP50) {}
+    private record Measured(long sent, double[] samples, double llmP50, double llmP99) {}
 
     private static Measured measure(
             BenchContext ctx,
@@ -313,15 +314,17 @@ final class LatencyBench {
         }
         double[] latencies;
         double llmP50;
+        double llmP99;
         synchronized (samples) {
             latencies = samples.stream().mapToDouble(s -> s[0] - subtractMs).sorted().toArray();
             double[] llm = samples.stream().mapToDouble(s -> s[1]).sorted().toArray();
             llmP50 = percentile(llm, 50);
+            llmP99 = percentile(llm, 99);
         }
         if (latencies.length == 0) {
             throw new IllegalStateException(job.name() + ": no action arrived in the window");
         }
-        return new Measured(sent, latencies, llmP50);
+        return new Measured(sent, latencies, llmP50, llmP99);
     }
 
     private static void waitRunning(JobClient client, long settleSeconds) throws Exception {
