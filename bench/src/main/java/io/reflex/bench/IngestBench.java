@@ -89,17 +89,12 @@ final class IngestBench {
             if (!ctx.smoke()) {
                 // One unmeasured Reflex round first: the JIT compiles Reflex's much larger code
                 // for over a minute on two cores, which a measured first round would count.
-                JobFile warm =
-                        BenchJobs.jobFile(
-                                "ingest-warmup",
-                                kafka,
-                                topics,
-                                stub.baseUrl(),
-                                true,
-                                "exactly-once",
-                                checkpointInterval,
-                                "");
-                Map<String, Object> w = runJob(ctx, warm, false, n);
+                Map<String, Object> w =
+                        runJob(
+                                ctx,
+                                job("ingest-warmup", kafka, topics, stub, checkpointInterval),
+                                false,
+                                n);
                 System.out.printf(
                         "  %-12s %10.0f events/s  (warm-up, not counted)%n",
                         "reflex", w.get("rate"));
@@ -110,15 +105,12 @@ final class IngestBench {
                         plainFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
                     String variant = plain ? "plain-flink" : "reflex";
                     JobFile job =
-                            BenchJobs.jobFile(
+                            job(
                                     "ingest-" + variant + "-" + round++,
                                     kafka,
                                     topics,
-                                    stub.baseUrl(),
-                                    true,
-                                    "exactly-once",
-                                    checkpointInterval,
-                                    "");
+                                    stub,
+                                    checkpointInterval);
                     stub.resetStats();
                     Map<String, Object> run = runJob(ctx, job, plain, n);
                     double rate = (double) run.get("rate");
@@ -194,6 +186,18 @@ final class IngestBench {
                 series,
                 false);
         return report;
+    }
+
+    /** Every run's job file: bounded, exactly-once, on the same topics. */
+    private static JobFile job(
+            String name,
+            EmbeddedKafka kafka,
+            BenchJobs.Topics topics,
+            StubLlmServer stub,
+            String checkpointInterval)
+            throws Exception {
+        return BenchJobs.jobFile(
+                name, kafka, topics, stub.baseUrl(), true, "exactly-once", checkpointInterval, "");
     }
 
     private static ObjectNode row(String variant, Map<String, Object> run, long n) {

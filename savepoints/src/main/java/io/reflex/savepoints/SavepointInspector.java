@@ -10,7 +10,6 @@ import io.reflex.operators.detect.DetectorState;
 import io.reflex.operators.detect.KeyStats;
 import io.reflex.operators.detect.KeyStatsSerializer;
 import io.reflex.operators.detect.RecentEvent;
-import io.reflex.operators.detect.RecentEventSerializer;
 import io.reflex.operators.model.Json;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -37,7 +35,6 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -241,11 +238,7 @@ public final class SavepointInspector {
                             Detector.RECENT_STATE_NAME, TypeInformation.of(RecentEvent.class));
             r.enableTimeToLive(showExpired());
             recent = getRuntimeContext().getListState(r);
-            MapStateDescriptor<Integer, RecentEvent> slots =
-                    new MapStateDescriptor<>(
-                            Detector.RECENT_SLOTS_STATE_NAME,
-                            IntSerializer.INSTANCE,
-                            RecentEventSerializer.INSTANCE);
+            MapStateDescriptor<Integer, RecentEvent> slots = Detector.recentSlotsDescriptor();
             slots.enableTimeToLive(showExpired());
             recentSlots = getRuntimeContext().getMapState(slots);
         }
@@ -268,13 +261,7 @@ public final class SavepointInspector {
             if (stored != null) {
                 stored.forEach(events::add);
             }
-            Iterable<RecentEvent> ring = recentSlots.values();
-            if (ring != null) {
-                List<RecentEvent> inRing = new ArrayList<>();
-                ring.forEach(inRing::add);
-                inRing.sort(Comparator.comparingLong(e -> e.seq));
-                events.addAll(inRing);
-            }
+            events.addAll(Detector.inWriteOrder(recentSlots.values()));
             line.set("recent", Json.MAPPER.valueToTree(events));
             out.collect(Json.MAPPER.writeValueAsString(line));
         }

@@ -33,22 +33,6 @@ public record TopicLimits(
         boolean compacted,
         long retentionMs) {
 
-    /** Limits of a topic that keeps its records for ever (tests). */
-    public TopicLimits(
-            int maxBatchBytes,
-            long maxTimestampBehindMs,
-            long maxTimestampAheadMs,
-            boolean logAppendTime,
-            boolean compacted) {
-        this(
-                maxBatchBytes,
-                maxTimestampBehindMs,
-                maxTimestampAheadMs,
-                logAppendTime,
-                compacted,
-                -1);
-    }
-
     private static final Logger LOG = LoggerFactory.getLogger(TopicLimits.class);
 
     /**

@@ -62,7 +62,7 @@ class SinkRecordGuardTest {
                         Map.of(),
                         Map.of(
                                 "actions",
-                                new TopicLimits(500, Long.MAX_VALUE, 3_600_000, false, false),
+                                new TopicLimits(500, Long.MAX_VALUE, 3_600_000, false, false, -1),
                                 DLQ,
                                 TopicLimits.BROKER_DEFAULTS));
         ProducerRecord<byte[], byte[]> small =
@@ -86,7 +86,7 @@ class SinkRecordGuardTest {
         SinkRecordGuard g =
                 guard(
                         Map.of("max.request.size", "1000"),
-                        Map.of(DLQ, new TopicLimits(1 << 20, Long.MAX_VALUE, 0, false, true)));
+                        Map.of(DLQ, new TopicLimits(1 << 20, Long.MAX_VALUE, 0, false, true, -1)));
         assertThat(g.refusal(new ProducerRecord<>("a", utf8("k"), new byte[2000])))
                 .contains("exceeds the producer's max.request.size of 1000");
         // On a compacted dead-letter topic a dead letter without a key gets one.
@@ -99,7 +99,9 @@ class SinkRecordGuardTest {
     @Test
     void replacesTimestampsOutsideTheTopicsWindow() {
         SinkRecordGuard g =
-                guard(Map.of(), Map.of("a", new TopicLimits(1 << 20, 1000, 1000, false, false)));
+                guard(
+                        Map.of(),
+                        Map.of("a", new TopicLimits(1 << 20, 1000, 1000, false, false, -1)));
         long now = 1_000_000;
         assertThat(g.timestamp("a", now - 999, now)).isEqualTo(now - 999);
         assertThat(g.timestamp("a", now - 1001, now)).isNull();

@@ -104,16 +104,28 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return d;
     }
 
-    /** The recent events' ring, shared with savepoint tooling. */
+    /** The recent events' ring, with the job's TTL. */
     public static MapStateDescriptor<Integer, RecentEvent> recentSlotsDescriptor(
             DetectorOptions options) {
-        MapStateDescriptor<Integer, RecentEvent> d =
-                new MapStateDescriptor<>(
-                        RECENT_SLOTS_STATE_NAME,
-                        IntSerializer.INSTANCE,
-                        RecentEventSerializer.INSTANCE);
+        MapStateDescriptor<Integer, RecentEvent> d = recentSlotsDescriptor();
         d.enableTimeToLive(ttl(options.stateTtl()));
         return d;
+    }
+
+    /** The recent events' ring without a TTL: savepoint tooling sets its own. */
+    public static MapStateDescriptor<Integer, RecentEvent> recentSlotsDescriptor() {
+        return new MapStateDescriptor<>(
+                RECENT_SLOTS_STATE_NAME, IntSerializer.INSTANCE, RecentEventSerializer.INSTANCE);
+    }
+
+    /** {@code events} in the order they were written (by sequence number). */
+    public static List<RecentEvent> inWriteOrder(Iterable<RecentEvent> events) {
+        List<RecentEvent> all = new ArrayList<>();
+        if (events != null) {
+            events.forEach(all::add);
+        }
+        all.sort(Comparator.comparingLong(e -> e.seq));
+        return all;
     }
 
     /** The descriptor of the dedupe map state of the 0.1 format. */
@@ -211,12 +223,16 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     }
 
     /**
-     * The key's statistics. A key without them may have state of the 0.1 format: move it over once
-     * and clear it. That costs two more lookups on a key's first event only.
+     * The key's statistics. A key without them may have state of the 0.1 format, and one read in
+     * format version 1 still has its recent events in the list state: move it over once and clear
+     * it. That costs more lookups on such a key's first event only.
      */
     private KeyStats load() throws Exception {
         KeyStats s = stats.value();
         if (s != null) {
+            if (s.recentInList) {
+                moveRecentEvents(s, null);
+            }
             return s;
         }
         DetectorState old = legacyState.value();
@@ -232,7 +248,18 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
                         (int) (System.currentTimeMillis() / 1000),
                         options.maxSamples(),
                         options.dedupeWindow());
-        // The recent events lived in the POJO in 0.1, then in a list of their own.
+        moveRecentEvents(s, old);
+        legacyState.clear();
+        legacySeenIds.clear();
+        return s;
+    }
+
+    /**
+     * Moves the recent events of the older formats into the ring: those in the 0.1 POJO ({@code
+     * old}, when given), then those in the list state of the formats after it.
+     */
+    private void moveRecentEvents(KeyStats s, DetectorState old) throws Exception {
+        s.recentInList = false;
         List<RecentEvent> moved = new ArrayList<>();
         if (old != null) {
             moved.addAll(old.recent);
@@ -241,14 +268,15 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         if (listed != null) {
             listed.forEach(moved::add);
         }
+        if (moved.isEmpty()) {
+            return; // moved already: the ring's sequence goes on
+        }
+        s.recentCount = 0; // counted the list's events; the ring starts from its first slot
         int n = Math.max(1, options.contextEvents());
         for (RecentEvent e : moved.subList(Math.max(0, moved.size() - n), moved.size())) {
             remember(s, e.id, e.eventTime, e.source, e.payload);
         }
         recent.clear();
-        legacyState.clear();
-        legacySeenIds.clear();
-        return s;
     }
 
     private void rearmAbsence(KeyStats s, Event event, Context ctx) {
@@ -271,10 +299,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Trigger> out)
             throws Exception {
-        KeyStats s = stats.value();
-        if (s == null) {
-            s = load(); // a timer restored with state of the 0.1 format
-        }
+        KeyStats s = load(); // also moves over state of the older formats
         if (s.absenceTimer != timestamp) {
             return; // state expired, or a timer superseded by a newer event
         }
@@ -372,12 +397,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
 
     /** The newest {@code contextEvents} recent events, oldest first. */
     private List<RecentEvent> recentEvents() throws Exception {
-        List<RecentEvent> all = new ArrayList<>();
-        Iterable<RecentEvent> stored = recentSlots.values();
-        if (stored != null) {
-            stored.forEach(all::add);
-        }
-        all.sort(Comparator.comparingLong(e -> e.seq));
+        List<RecentEvent> all = inWriteOrder(recentSlots.values());
         int from = Math.max(0, all.size() - options.contextEvents());
         return new ArrayList<>(all.subList(from, all.size()));
     }

@@ -34,6 +34,12 @@ public final class KeyStats {
     /** Recent events written for the key: the next one's sequence number, and so its slot. */
     long recentCount;
 
+    /**
+     * Read from format version 1, written while the recent events were a list state of their own:
+     * they are still there, and {@link #recentCount} counts them. Not serialized.
+     */
+    boolean recentInList;
+
     /** Per-rule statistics, in the order rules were first seen; a handful, so a scan finds one. */
     RuleStats[] rules = new RuleStats[0];
 
@@ -133,6 +139,7 @@ public final class KeyStats {
         c.absenceTimer = absenceTimer;
         c.eventsSeen = eventsSeen;
         c.recentCount = recentCount;
+        c.recentInList = recentInList;
         c.rules = new RuleStats[rules.length];
         for (int i = 0; i < rules.length; i++) {
             c.rules[i] = rules[i].copy();

@@ -61,24 +61,24 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
         out.writeByte(VERSION);
         out.writeLong(s.lastEventTime);
         out.writeLong(s.absenceTimer);
-        writeVarLong(out, s.eventsSeen);
-        writeVarLong(out, s.recentCount);
+        Codec.writeVarLong(out, s.eventsSeen);
+        Codec.writeVarLong(out, s.recentCount);
         Codec.writeString(out, s.lastEventId);
-        writeVarLong(out, s.rules.length);
+        Codec.writeVarLong(out, s.rules.length);
         for (RuleStats r : s.rules) {
             Codec.writeString(out, r.id);
-            writeVarLong(out, r.count);
+            Codec.writeVarLong(out, r.count);
             out.writeDouble(r.mean);
             out.writeDouble(r.variance);
             out.writeDouble(r.last);
             out.writeLong(r.lastFired);
-            writeVarLong(out, r.size);
+            Codec.writeVarLong(out, r.size);
             for (int i = 0; i < r.size; i++) {
                 out.writeLong(r.time(i));
                 out.writeDouble(r.value(i));
             }
         }
-        writeVarLong(out, s.seenSize);
+        Codec.writeVarLong(out, s.seenSize);
         // The ring in one block, encoded here and written with one call: per slot, a call on the
         // view for the hash and one per varint byte showed as the hottest frame of the keyed task.
         byte[] block = new byte[s.seenSize * 13];
@@ -87,37 +87,29 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
         long previous = 0;
         for (int i = 0; i < s.seenSize; i++) {
             int at = i < first ? s.seenHead + i : i - first;
-            n = putLong(block, n, s.seenHashes[at]);
-            n = putVarLong(block, n, zigZag(s.seenAt[at] - previous));
+            n = Codec.putLong(block, n, s.seenHashes[at]);
+            n = Codec.putVarLong(block, n, Codec.zigZag(s.seenAt[at] - previous));
             previous = s.seenAt[at];
         }
-        writeVarLong(out, n);
+        Codec.writeVarLong(out, n);
         out.write(block, 0, n);
     }
 
     @Override
     public KeyStats deserialize(DataInputView in) throws IOException {
-        int version = in.readUnsignedByte();
-        if (version != 1 && version != VERSION) {
-            throw new IOException(
-                    "detector state of format version "
-                            + version
-                            + " is newer than this Reflex reads ("
-                            + VERSION
-                            + "): restore it with the version that wrote it or a later one");
-        }
-        boolean v1 = version == 1;
+        boolean v1 = Codec.readVersion(in, VERSION, "detector state") == 1;
         KeyStats s = new KeyStats();
+        s.recentInList = v1;
         s.lastEventTime = in.readLong();
         s.absenceTimer = in.readLong();
-        s.eventsSeen = readVarLong(in);
-        s.recentCount = readVarLong(in);
+        s.eventsSeen = Codec.readVarLong(in);
+        s.recentCount = Codec.readVarLong(in);
         s.lastEventId = v1 ? StringValue.readString(in) : Codec.readString(in);
         int rules = Codec.readCount(in, 1 << 16, "detector state");
         s.rules = new RuleStats[rules];
         for (int k = 0; k < rules; k++) {
             RuleStats r = new RuleStats(v1 ? StringValue.readString(in) : Codec.readString(in));
-            r.count = readVarLong(in);
+            r.count = Codec.readVarLong(in);
             r.mean = in.readDouble();
             r.variance = in.readDouble();
             r.last = in.readDouble();
@@ -144,26 +136,11 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
         } else {
             byte[] block = new byte[Codec.readCount(in, seen * 13, "detector state")];
             in.readFully(block);
-            int at = 0;
+            int[] pos = {0};
             long previous = 0;
             for (int i = 0; i < seen; i++) {
-                if (at + 9 > block.length) {
-                    throw new IOException("corrupt detector state: dedupe ring cut short");
-                }
-                s.seenHashes[i] = getLong(block, at);
-                at += 8;
-                long v = 0;
-                for (int shift = 0; ; shift += 7) {
-                    if (at >= block.length || shift > 63) {
-                        throw new IOException("corrupt detector state: malformed seen-at");
-                    }
-                    int b = block[at++] & 0xFF;
-                    v |= (long) (b & 0x7F) << shift;
-                    if ((b & 0x80) == 0) {
-                        break;
-                    }
-                }
-                previous += unZigZag(v);
+                s.seenHashes[i] = Codec.getLong(block, pos);
+                previous += Codec.unZigZag(Codec.getVarLong(block, pos));
                 s.seenAt[i] = (int) previous;
             }
         }
@@ -181,45 +158,5 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
         public Snapshot() {
             super(() -> INSTANCE);
         }
-    }
-
-    private static void writeVarLong(DataOutputView out, long v) throws IOException {
-        Codec.writeVarLong(out, v);
-    }
-
-    private static long readVarLong(DataInputView in) throws IOException {
-        return Codec.readVarLong(in);
-    }
-
-    private static int putLong(byte[] b, int at, long v) {
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            b[at++] = (byte) (v >>> shift);
-        }
-        return at;
-    }
-
-    private static long getLong(byte[] b, int at) {
-        long v = 0;
-        for (int i = 0; i < 8; i++) {
-            v = (v << 8) | (b[at + i] & 0xFF);
-        }
-        return v;
-    }
-
-    private static int putVarLong(byte[] b, int at, long v) {
-        while ((v & ~0x7FL) != 0) {
-            b[at++] = (byte) ((v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        b[at++] = (byte) v;
-        return at;
-    }
-
-    private static long zigZag(long v) {
-        return (v << 1) ^ (v >> 63);
-    }
-
-    private static long unZigZag(long v) {
-        return (v >>> 1) ^ -(v & 1);
     }
 }

@@ -50,15 +50,7 @@ public final class RecentEventSerializer extends StatelessSerializer<RecentEvent
 
     @Override
     public RecentEvent deserialize(DataInputView in) throws IOException {
-        int version = in.readUnsignedByte();
-        if (version != VERSION) {
-            throw new IOException(
-                    "recent event of format version "
-                            + version
-                            + " is newer than this Reflex reads ("
-                            + VERSION
-                            + "): restore it with the version that wrote it or a later one");
-        }
+        Codec.readVersion(in, VERSION, "recent event");
         RecentEvent e = new RecentEvent();
         e.id = Codec.readString(in);
         e.source = Codec.readString(in);

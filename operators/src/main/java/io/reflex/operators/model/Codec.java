@@ -36,6 +36,82 @@ public final class Codec {
         throw new IOException("malformed varint");
     }
 
+    /**
+     * The format version byte of a value, refused with a message naming {@code what} when it is not
+     * between 1 and {@code newest}, the version this Reflex writes.
+     */
+    public static int readVersion(DataInputView in, int newest, String what) throws IOException {
+        int version = in.readUnsignedByte();
+        if (version < 1 || version > newest) {
+            throw new IOException(
+                    what
+                            + " of format version "
+                            + version
+                            + " is newer than this Reflex reads ("
+                            + newest
+                            + "): restore it with the version that wrote it or a later one");
+        }
+        return version;
+    }
+
+    /** Writes {@code v} as a varint into {@code b} at {@code at}; returns the next position. */
+    public static int putVarLong(byte[] b, int at, long v) {
+        while ((v & ~0x7FL) != 0) {
+            b[at++] = (byte) ((v & 0x7F) | 0x80);
+            v >>>= 7;
+        }
+        b[at++] = (byte) v;
+        return at;
+    }
+
+    /**
+     * Reads a varint from {@code b} at {@code pos[0]}, advancing it; corrupt or cut-short input is
+     * an {@code IOException}.
+     */
+    public static long getVarLong(byte[] b, int[] pos) throws IOException {
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (pos[0] >= b.length) {
+                break;
+            }
+            int x = b[pos[0]++] & 0xFF;
+            v |= (long) (x & 0x7F) << shift;
+            if ((x & 0x80) == 0) {
+                return v;
+            }
+        }
+        throw new IOException("malformed varint");
+    }
+
+    /** Writes {@code v} big-endian into {@code b} at {@code at}; returns the next position. */
+    public static int putLong(byte[] b, int at, long v) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            b[at++] = (byte) (v >>> shift);
+        }
+        return at;
+    }
+
+    /** Reads a big-endian long from {@code b} at {@code pos[0]}, advancing it. */
+    public static long getLong(byte[] b, int[] pos) throws IOException {
+        if (pos[0] + 8 > b.length) {
+            throw new IOException("input cut short");
+        }
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[pos[0]++] & 0xFF);
+        }
+        return v;
+    }
+
+    /** Signed to unsigned, so that small negative numbers stay short as varints. */
+    public static long zigZag(long v) {
+        return (v << 1) ^ (v >> 63);
+    }
+
+    public static long unZigZag(long v) {
+        return (v >>> 1) ^ -(v & 1);
+    }
+
     /** A varint count of at most {@code max}, or an {@code IOException} naming {@code what}. */
     public static int readCount(DataInputView in, int max, String what) throws IOException {
         long n = readVarLong(in);

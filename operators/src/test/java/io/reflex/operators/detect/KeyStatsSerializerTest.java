@@ -95,6 +95,20 @@ class KeyStatsSerializerTest {
         assertThat(bytes(read(bytes(back)))).isEqualTo(bytes(s));
     }
 
+    /**
+     * Version 1 was written while the recent events were a list state of their own: a value read in
+     * it says so, so that the detector moves them into the ring; version 2 does not.
+     */
+    @Test
+    void aVersion1ValueSaysItsRecentEventsAreInTheList() throws IOException {
+        assertThat(read(HexFormat.of().parseHex(VERSION_1)).recentInList).isTrue();
+        assertThat(read(HexFormat.of().parseHex(VERSION_2)).recentInList).isFalse();
+        assertThat(
+                        KeyStatsSerializer.INSTANCE.copy(read(HexFormat.of().parseHex(VERSION_1)))
+                                .recentInList)
+                .isTrue();
+    }
+
     @Test
     void roundTripsTextOutsideAscii() throws IOException {
         KeyStats s = sample();
