@@ -8,6 +8,7 @@ import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,6 +32,7 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.TimeUtils;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -179,6 +181,9 @@ final class LatencyBench {
                     r.put("to_emit_p50_ms", BenchReport.round(percentile(m.toEmit, 50), 1));
                     r.put("to_emit_p99_ms", BenchReport.round(percentile(m.toEmit, 99), 1));
                     r.put(
+                            "to_emit_outside_llm_call_p99_ms",
+                            BenchReport.round(percentile(m.outsideLlm, 99), 1));
+                    r.put(
                             "emit_to_visible_p50_ms",
                             BenchReport.round(percentile(m.toVisible, 50), 1));
                     r.put(
@@ -203,8 +208,7 @@ final class LatencyBench {
         double[] plain = p.get("plain-flink at-least-once");
         double[] alo = p.get("reflex at-least-once");
         double[] eo = p.get("reflex exactly-once");
-        double intervalMs =
-                org.apache.flink.util.TimeUtils.parseDuration(checkpointInterval).toMillis();
+        double intervalMs = TimeUtils.parseDuration(checkpointInterval).toMillis();
         report.ratio(
                 "reflex at-least-once p99 - plain p99 (ms)",
                 alo[1] - plain[1],
@@ -355,19 +359,17 @@ final class LatencyBench {
             toEmit = samples.stream().mapToDouble(s -> s[2] - subtractMs).sorted().toArray();
             toVisible = samples.stream().mapToDouble(s -> s[0] - s[2]).sorted().toArray();
             outsideLlm = samples.stream().mapToDouble(s -> s[2] - s[1]).sorted().toArray();
-        }
-        if (Boolean.getBoolean("bench.latency.samples-csv")) {
-            // Every sample of the run, for finding what the tail has in common (time, phase).
-            StringBuilder csv = new StringBuilder("sent_at_ms,total_ms,llm_ms,to_emit_ms\n");
-            synchronized (samples) {
+            if (Boolean.getBoolean("bench.latency.samples-csv")) {
+                // Every sample of the run, for finding what the tail has in common (time, phase).
+                StringBuilder csv = new StringBuilder("sent_at_ms,total_ms,llm_ms,to_emit_ms\n");
                 for (double[] x : samples) {
                     csv.append((long) x[3]).append(',').append((long) x[0]).append(',');
                     csv.append((long) x[1]).append(',').append((long) x[2]).append('\n');
                 }
+                Files.writeString(
+                        ctx.resultsDir().resolve("latency-" + job.name() + "-samples.csv"),
+                        csv.toString());
             }
-            java.nio.file.Files.writeString(
-                    ctx.resultsDir().resolve("latency-" + job.name() + "-samples.csv"),
-                    csv.toString());
         }
         if (latencies.length == 0) {
             throw new IllegalStateException(job.name() + ": no action arrived in the window");
