@@ -60,6 +60,30 @@ final class BenchJobs {
             String checkpointInterval,
             String extraLlm)
             throws Exception {
+        return jobFile(
+                name,
+                kafka,
+                topics,
+                llmBaseUrl,
+                bounded,
+                delivery,
+                checkpointInterval,
+                extraLlm,
+                "");
+    }
+
+    /** The job file, with {@code extraSections} (YAML of whole top-level sections) at its end. */
+    static JobFile jobFile(
+            String name,
+            EmbeddedKafka kafka,
+            Topics topics,
+            String llmBaseUrl,
+            boolean bounded,
+            String delivery,
+            String checkpointInterval,
+            String extraLlm,
+            String extraSections)
+            throws Exception {
         String yaml =
                 String.join(
                         "\n",
@@ -121,15 +145,29 @@ final class BenchJobs {
                         "  actions-topic: " + topics.actions(),
                         "  dead-letter-topic: " + topics.deadLetters(),
                         "  delivery: " + delivery,
+                        extraSections,
                         "");
         return new JobFileParser(Map.of("BOOTSTRAP", kafka.bootstrapServers(), "LLM", llmBaseUrl))
                 .parse(name + ".yaml", yaml);
     }
 
-    /** The job's Flink settings (RocksDB, incremental exactly-once checkpoints) and extras. */
+    /** Prefix of system properties passed to every job of a run as Flink settings. */
+    static final String FLINK_PROPERTY_PREFIX = "bench.flink.";
+
+    /**
+     * The job's Flink settings (RocksDB, incremental exactly-once checkpoints) and extras, then any
+     * {@code -Dbench.flink.KEY=VALUE} as {@code KEY: VALUE}, for Reflex and its baselines alike: to
+     * try a setting (for example {@code state.backend.rocksdb.writebuffer.size}) without a build.
+     */
     static Configuration configuration(JobFile job, Configuration extra) {
         Configuration conf = ReflexJob.configuration(job);
         conf.addAll(extra);
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith(FLINK_PROPERTY_PREFIX)) {
+                conf.setString(
+                        name.substring(FLINK_PROPERTY_PREFIX.length()), System.getProperty(name));
+            }
+        }
         return conf;
     }
 

@@ -51,7 +51,7 @@ final class LatencyBench {
     static BenchReport run(BenchContext ctx) throws Exception {
         int rate = (int) ctx.size(10_000, 1_000);
         long warmupS = ctx.size(10, 0);
-        long measureS = ctx.size(40, 2);
+        long measureS = ctx.size(Long.getLong("bench.latency.measure-s", 40), 2);
         long jvmWarmupS = ctx.smoke() ? 0 : Long.getLong("bench.latency.jvm-warmup-s", 60);
         double share = ctx.smoke() ? 0.01 : 0.001;
         int keys = (int) ctx.size(10_000, 200);
@@ -90,17 +90,31 @@ final class LatencyBench {
         try (StubLlmServer stub =
                 StubLlmServer.start(
                         0, StubLlmServer.Settings.healthy().withLatency(stubLatencyMs, 0), 5)) {
-            record Variant(String name, boolean plain, String delivery, String bufferTimeout) {}
+            record Variant(
+                    String name,
+                    boolean plain,
+                    String delivery,
+                    String bufferTimeout,
+                    String sections) {}
             List<Variant> variants =
                     List.of(
-                            new Variant("plain-flink at-least-once", true, "at-least-once", null),
-                            new Variant("reflex at-least-once", false, "at-least-once", null),
-                            new Variant("reflex exactly-once", false, "exactly-once", null),
+                            new Variant(
+                                    "plain-flink at-least-once", true, "at-least-once", null, ""),
+                            new Variant("reflex at-least-once", false, "at-least-once", null, ""),
+                            new Variant("reflex exactly-once", false, "exactly-once", null, ""),
                             new Variant(
                                     "reflex at-least-once, buffer-timeout 100ms (Flink's default)",
                                     false,
                                     "at-least-once",
-                                    "100 ms"));
+                                    "100 ms",
+                                    ""),
+                            new Variant(
+                                    "reflex at-least-once, no statistics cache"
+                                            + " (detector.cache-bytes 0)",
+                                    false,
+                                    "at-least-once",
+                                    null,
+                                    "detector:\n  cache-bytes: 0"));
             if (ctx.smoke()) {
                 variants = variants.subList(0, 3);
             }
@@ -146,7 +160,8 @@ final class LatencyBench {
                                 false,
                                 v.delivery(),
                                 checkpointInterval,
-                                "");
+                                "",
+                                v.sections());
                 Configuration extra = new Configuration();
                 if (v.bufferTimeout() != null) {
                     extra.setString("execution.buffer-timeout.interval", v.bufferTimeout());

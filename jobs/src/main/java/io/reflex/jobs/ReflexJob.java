@@ -8,6 +8,7 @@ import io.reflex.operators.agent.LlmAgentOperatorFactory;
 import io.reflex.operators.decode.Decoded;
 import io.reflex.operators.decode.DecodedSplitter;
 import io.reflex.operators.detect.Detector;
+import io.reflex.operators.detect.DetectorOperator;
 import io.reflex.operators.llm.LlmAsyncFunction;
 import io.reflex.operators.llm.LlmOutcome;
 import io.reflex.operators.llm.OutcomeRouter;
@@ -117,9 +118,11 @@ public final class ReflexJob {
                 input.process(new DecodedSplitter(DEAD_LETTERS)).uid(DECODE_UID).name("Decode");
         SingleOutputStreamOperator<Trigger> triggers =
                 events.keyBy(Event::key)
-                        .process(new Detector(job.detector()))
-                        .uid(DETECTOR_UID)
-                        .name("Detect");
+                        .transform(
+                                "Detect",
+                                TypeInformation.of(Trigger.class),
+                                new DetectorOperator(new Detector(job.detector())))
+                        .uid(DETECTOR_UID);
         SingleOutputStreamOperator<Action> routed;
         if (JobFile.STATELESS.equals(job.llmOperator())) {
             SingleOutputStreamOperator<LlmOutcome> outcomes =

@@ -407,7 +407,9 @@ public final class JobFileParser {
                         "max-samples",
                         "state-ttl",
                         "dedupe-ttl",
-                        "dedupe-window"));
+                        "dedupe-window",
+                        "cache-bytes",
+                        "cache-write-delay"));
         return new DetectorOptions(
                 rules,
                 (int) d.number("context-events", DetectorOptions.DEFAULT_CONTEXT_EVENTS, 1, 100),
@@ -420,7 +422,9 @@ public final class JobFileParser {
                 (int) d.number("max-samples", DetectorOptions.DEFAULT_MAX_SAMPLES, 2, 100_000),
                 d.duration("state-ttl", DetectorOptions.DEFAULT_STATE_TTL),
                 d.duration("dedupe-ttl", DetectorOptions.DEFAULT_DEDUPE_TTL),
-                (int) d.number("dedupe-window", DetectorOptions.DEFAULT_DEDUPE_WINDOW, 0, 4096));
+                (int) d.number("dedupe-window", DetectorOptions.DEFAULT_DEDUPE_WINDOW, 0, 4096),
+                d.number("cache-bytes", DetectorOptions.DEFAULT_CACHE_BYTES, 0, 1L << 40),
+                d.duration("cache-write-delay", DetectorOptions.DEFAULT_CACHE_WRITE_DELAY));
     }
 
     private LlmOptions llm(Section l) {

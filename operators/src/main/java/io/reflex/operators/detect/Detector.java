@@ -24,14 +24,19 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.KeyContext;
 import org.apache.flink.util.Collector;
 
 /**
  * The keyed detection step. Per key it keeps one {@link KeyStats} (each rule's statistics and the
- * ids of the latest events, to drop replays), read once and written once per event, and the recent
- * events in a list that is appended to and read only when a rule fires. It emits a {@link Trigger}
- * with a compact context when a rule fires and is not cooling down. {@code absence} rules use
- * event-time timers. All state has a TTL.
+ * ids of the latest events, to drop replays), and the recent events in a ring that is written once
+ * per event and read only when a rule fires. Run by a {@link DetectorOperator}, the statistics of
+ * the keys seen since the last checkpoint are cached on the heap ({@link StatsCache}, {@code
+ * detector.cache-bytes} per subtask) and written back before each checkpoint barrier: a key's
+ * events between two checkpoints then cost one state read and one write in all. Run on its own, it
+ * reads and writes them on every event. It emits a {@link Trigger} with a compact context when a
+ * rule fires and is not cooling down. {@code absence} rules use event-time timers. All state has a
+ * TTL.
  *
  * <p>State in the 0.1 format ({@link DetectorState} and a map state of event ids) is moved into a
  * {@code KeyStats} on the key's first event or timer after an upgrade, and cleared.
@@ -75,6 +80,20 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     private transient Counter duplicates;
     private transient Counter triggers;
     private transient Counter cooledDown;
+
+    /** The operator's key context, for writing back an evicted key; null when run on its own. */
+    private transient KeyContext keys;
+
+    /** The statistics of the keys seen since the last checkpoint; null when not cached. */
+    private transient StatsCache cache;
+
+    private transient long writeDelayMs;
+
+    /**
+     * Write-backs per event at most, of changes older than the write delay: more than the one
+     * change an event makes, so that the backlog drains.
+     */
+    private static final int WRITE_BEHIND_PER_EVENT = 2;
 
     public Detector(DetectorOptions options) {
         this.options = options;
@@ -143,6 +162,14 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
                 .build();
     }
 
+    /**
+     * Called by {@link DetectorOperator} before {@link #open}: with a key context the statistics
+     * can be cached and written back under their own key.
+     */
+    void useKeyContext(KeyContext keys) {
+        this.keys = keys;
+    }
+
     @Override
     public void open(OpenContext openContext) {
         List<String> fields = options.fields();
@@ -162,11 +189,56 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         duplicates = group.counter("duplicates");
         triggers = group.counter("triggers");
         cooledDown = group.counter("cooledDown");
+        if (keys != null && options.cacheBytes() > 0) {
+            cache =
+                    new StatsCache(
+                            options.cacheBytes(), options.stateTtl().toMillis(), this::write);
+            writeDelayMs = options.cacheWriteDelay().toMillis();
+            group.gauge("statsCacheKeys", () -> cache.size());
+            group.gauge("statsCacheBytes", () -> cache.bytes());
+            group.gauge("statsCachePeakBytes", () -> cache.peakBytes());
+            group.gauge("statsCacheWriteBacks", () -> cache.writeBacks());
+        }
+    }
+
+    /** The statistics cache, or null when not cached: for tests. */
+    StatsCache statsCache() {
+        return cache;
+    }
+
+    /** Writes {@code s} as the statistics of {@code key}, which need not be the current key. */
+    private void write(String key, KeyStats s) throws Exception {
+        Object current = keys.getCurrentKey();
+        keys.setCurrentKey(key);
+        stats.update(s);
+        if (current != null) {
+            keys.setCurrentKey(current);
+        }
+    }
+
+    /**
+     * Writes every cached change to the keyed state: before a checkpoint barrier, and at the end.
+     * Returns how many keys it wrote.
+     */
+    int flush() throws Exception {
+        return cache == null ? 0 : cache.flush(System.currentTimeMillis());
+    }
+
+    /** Keeps {@code s} as the current key's statistics: in the cache, or in the state. */
+    private void store(String key, KeyStats s) throws Exception {
+        if (cache != null) {
+            long now = System.currentTimeMillis();
+            cache.changed(key, s, now);
+            cache.writeBehind(now, writeDelayMs, WRITE_BEHIND_PER_EVENT);
+        } else {
+            stats.update(s);
+        }
     }
 
     @Override
     public void processElement(Event event, Context ctx, Collector<Trigger> out) throws Exception {
-        KeyStats s = load();
+        String key = ctx.getCurrentKey();
+        KeyStats s = load(key);
         int now = (int) (System.currentTimeMillis() / 1000);
         int notBefore = (int) Math.max(Integer.MIN_VALUE, now - options.dedupeTtl().toSeconds());
         if (s.seenBefore(KeyStats.idHash(event.id()), now, notBefore, options.dedupeWindow())) {
@@ -219,29 +291,49 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             rearmAbsence(s, event, ctx);
         }
         s.eventsSeen++;
-        stats.update(s);
+        store(key, s);
     }
 
     /**
-     * The key's statistics. A key without them may have state of the 0.1 format, and one read in
-     * format version 1 still has its recent events in the list state: move it over once and clear
-     * it. That costs more lookups on such a key's first event only.
+     * The current key's statistics: cached, or read from the state. A key without them may have
+     * state of the 0.1 format, and one read in format version 1 still has its recent events in the
+     * list state: move it over once, clear it, and keep the result at once, whatever the event
+     * turns out to be. That costs more lookups on such a key's first event only.
      */
-    private KeyStats load() throws Exception {
-        KeyStats s = stats.value();
+    private KeyStats load(String key) throws Exception {
+        long now = System.currentTimeMillis();
+        KeyStats s = cache == null ? null : cache.get(key, now);
         if (s != null) {
-            if (s.recentInList) {
-                moveRecentEvents(s, null);
+            return s;
+        }
+        s = stats.value();
+        if (s != null && !s.recentInList) {
+            if (cache != null) {
+                cache.admit(key, s, now);
             }
             return s;
         }
+        if (s == null) {
+            s = fromLegacyState();
+            if (s == null) {
+                return new KeyStats();
+            }
+        } else {
+            moveRecentEvents(s, null);
+        }
+        store(key, s);
+        return s;
+    }
+
+    /** The statistics of the 0.1 format moved into a {@code KeyStats}, or null if none. */
+    private KeyStats fromLegacyState() throws Exception {
         DetectorState old = legacyState.value();
         Iterable<String> oldIds = legacySeenIds.keys();
         boolean hasOldIds = oldIds != null && oldIds.iterator().hasNext();
         if (old == null && !hasOldIds) {
-            return new KeyStats();
+            return null;
         }
-        s =
+        KeyStats s =
                 KeyStats.fromLegacy(
                         old,
                         hasOldIds ? oldIds : null,
@@ -299,7 +391,8 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Trigger> out)
             throws Exception {
-        KeyStats s = load(); // also moves over state of the older formats
+        String key = ctx.getCurrentKey();
+        KeyStats s = load(key); // also moves over state of the older formats
         if (s.absenceTimer != timestamp) {
             return; // state expired, or a timer superseded by a newer event
         }
@@ -314,9 +407,9 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             fired.put("silent_ms", timestamp - s.lastEventTime);
             fired.put("last_event_time", s.lastEventTime);
             List<String> ids = s.lastEventId == null ? List.of() : List.of(s.lastEventId);
-            fire(ctx.getCurrentKey(), rule, rs, s, timestamp, ids, fired, out);
+            fire(key, rule, rs, s, timestamp, ids, fired, out);
         }
-        stats.update(s);
+        store(key, s);
     }
 
     private void fire(

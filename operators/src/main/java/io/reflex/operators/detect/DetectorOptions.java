@@ -14,6 +14,10 @@ import java.util.List;
  * @param stateTtl a key's statistics expire after this long without events
  * @param dedupeTtl event ids are remembered at most this long (processing time) for deduplication
  * @param dedupeWindow how many of a key's latest event ids are remembered for deduplication
+ * @param cacheBytes the estimated heap bytes of the statistics cached per subtask between
+ *     checkpoints ({@link StatsCache}); 0 reads and writes them on every event
+ * @param cacheWriteDelay a cached change is written to the state once it is this old, so that the
+ *     flush before a checkpoint barrier writes only the changes of this last delay
  */
 public record DetectorOptions(
         List<RuleSpec> rules,
@@ -22,7 +26,9 @@ public record DetectorOptions(
         int maxSamples,
         Duration stateTtl,
         Duration dedupeTtl,
-        int dedupeWindow)
+        int dedupeWindow,
+        long cacheBytes,
+        Duration cacheWriteDelay)
         implements Serializable {
 
     public static final int DEFAULT_CONTEXT_EVENTS = 10;
@@ -31,6 +37,8 @@ public record DetectorOptions(
     public static final Duration DEFAULT_STATE_TTL = Duration.ofDays(1);
     public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofHours(1);
     public static final int DEFAULT_DEDUPE_WINDOW = 64;
+    public static final long DEFAULT_CACHE_BYTES = 32L << 20;
+    public static final Duration DEFAULT_CACHE_WRITE_DELAY = Duration.ofMillis(200);
 
     /**
      * The distinct fields the rules read, in rule order: the decoder reads each into the event
@@ -56,6 +64,8 @@ public record DetectorOptions(
                 DEFAULT_MAX_SAMPLES,
                 DEFAULT_STATE_TTL,
                 DEFAULT_DEDUPE_TTL,
-                DEFAULT_DEDUPE_WINDOW);
+                DEFAULT_DEDUPE_WINDOW,
+                DEFAULT_CACHE_BYTES,
+                DEFAULT_CACHE_WRITE_DELAY);
     }
 }

@@ -10,8 +10,8 @@ import java.util.Map;
  * What the detector keeps for one key, in one value with a serializer of its own ({@link
  * KeyStatsSerializer}), so that an event costs one state read and one write: each rule's
  * statistics, the newest event's time and id, the pending absence timer, and the ids of the key's
- * latest events for dropping replays. The recent events' payloads are in a list state of their own,
- * read only when a rule fires.
+ * latest events for dropping replays. The recent events' payloads are in a ring of their own, read
+ * only when a rule fires.
  *
  * <p><b>Replays.</b> An event is dropped as a replay when a hash of its id equals that of one of
  * the key's last {@code detector.dedupe-window} events seen within {@code detector.dedupe-ttl}
@@ -50,12 +50,15 @@ public final class KeyStats {
     int seenHead;
     int seenSize;
 
-    /** The statistics of rule {@code id}, created on first use. */
+    /**
+     * The statistics of rule {@code id}, created on first use. A rule's statistics read from the
+     * state have an id of their own; the first lookup replaces it with {@code id}, so that later
+     * lookups compare references, not characters: this runs for every rule on every event.
+     */
     RuleStats rule(String id) {
-        for (RuleStats r : rules) {
-            if (r.id.equals(id)) {
-                return r;
-            }
+        RuleStats found = ruleOrNull(id);
+        if (found != null) {
+            return found;
         }
         RuleStats r = new RuleStats(id);
         rules = Arrays.copyOf(rules, rules.length + 1);
@@ -66,7 +69,13 @@ public final class KeyStats {
     /** The statistics of rule {@code id}, or null. */
     RuleStats ruleOrNull(String id) {
         for (RuleStats r : rules) {
+            if (r.id == id) {
+                return r;
+            }
+        }
+        for (RuleStats r : rules) {
             if (r.id.equals(id)) {
+                r.id = id;
                 return r;
             }
         }
@@ -130,6 +139,21 @@ public final class KeyStats {
         h = (h ^ (h >>> 30)) * 0xbf58476d1ce4e5b9L;
         h = (h ^ (h >>> 27)) * 0x94d049bb133111ebL;
         return h ^ (h >>> 31);
+    }
+
+    /**
+     * An estimate of this value's heap size: object headers and fields, and the arrays at their
+     * capacity, with strings of one byte a character. It bounds {@link StatsCache}.
+     */
+    long heapBytes() {
+        long b = 72 + 24 + 16L + 8L * rules.length + 2 * 16 + 12L * seenHashes.length;
+        if (lastEventId != null) {
+            b += 40 + lastEventId.length();
+        }
+        for (RuleStats r : rules) {
+            b += 64 + 40 + r.id.length() + 2 * 16 + 16L * r.times.length;
+        }
+        return b;
     }
 
     KeyStats copy() {

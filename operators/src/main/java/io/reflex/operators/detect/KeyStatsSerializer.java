@@ -14,26 +14,35 @@ import org.apache.flink.types.StringValue;
  * reflection.
  *
  * <p><b>Versions.</b> Each value starts with its format version (one byte), so that a later format
- * can still read values written by an earlier one, key by key, without a migration pass. Version 2,
+ * can still read values written by an earlier one, key by key, without a migration pass. Version 3,
  * written today, is:
  *
  * <pre>
- * byte    2
+ * byte    3
  * long    lastEventTime, absenceTimer
  * varlong eventsSeen, recentCount (recent events written)
  * string  lastEventId (null allowed)
  * varint  rules; per rule: string id, varlong count, double mean, variance, last, long lastFired,
- *         varint samples, then per sample long time, double value (oldest first)
+ *         varint samples; when there are samples, varint the bytes of the block that follows:
+ *         byte scale (0 to 6, or 255), then per sample (oldest first) varint time as the zigzag
+ *         difference from the sample before (from 0 for the first), then the value: with a scale
+ *         k, varint the zigzag difference of value * 10^k from the one before (from 0), as a
+ *         whole number; with 255, the double's eight bytes
  * varint  dedupe ids, then varint the bytes of the block that follows; per id in the block: long
  *         hash (big-endian), varint seen-at (epoch seconds) as the zigzag difference from the id
  *         before (from 0 for the first), oldest first
  * </pre>
  *
- * An id's seen-at is usually within seconds of the one before it, so it takes one byte instead of
- * four: the ids are most of a busy key's value, and the value is read and written on every event.
- * Strings are {@link Codec#writeString}: a varint of the UTF-8 length plus one (0 for null), then
- * the bytes. Version 1 had strings as Flink's {@code StringValue}, which reads a character at a
- * time, and each seen-at as an int; it is still read.
+ * Samples are most of a busy key's value, which is read and written on every event. Their times are
+ * usually close together, and prices and counts have few decimals: the scale is the fewest decimals
+ * (at most 6) that give every sample's value back bit for bit, so a sample takes about four bytes
+ * instead of sixteen, and any other value (a measurement with many digits, {@code -0.0}) is kept as
+ * it is. An id's seen-at is likewise usually within seconds of the one before it. Strings are
+ * {@link Codec#writeString}: a varint of the UTF-8 length plus one (0 for null), then the bytes.
+ *
+ * <p>Still read: version 2 had each sample as a long time and a double value; version 1 also had
+ * strings as Flink's {@code StringValue}, which reads a character at a time, and each seen-at as an
+ * int.
  *
  * <p>{@code KeyStatsSerializerTest} pins the bytes of both versions, so that a change to the format
  * without a new version fails a test.
@@ -42,7 +51,10 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
     private static final long serialVersionUID = 1L;
 
     /** The format written by this version of Reflex. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
+
+    /** The scale byte of a sample block whose values are the doubles' own bytes. */
+    private static final int RAW_VALUES = 255;
 
     public static final KeyStatsSerializer INSTANCE = new KeyStatsSerializer();
 
@@ -73,9 +85,8 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
             out.writeDouble(r.last);
             out.writeLong(r.lastFired);
             Codec.writeVarLong(out, r.size);
-            for (int i = 0; i < r.size; i++) {
-                out.writeLong(r.time(i));
-                out.writeDouble(r.value(i));
+            if (r.size > 0) {
+                writeSamples(r, out);
             }
         }
         Codec.writeVarLong(out, s.seenSize);
@@ -97,7 +108,8 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
 
     @Override
     public KeyStats deserialize(DataInputView in) throws IOException {
-        boolean v1 = Codec.readVersion(in, VERSION, "detector state") == 1;
+        int version = Codec.readVersion(in, VERSION, "detector state");
+        boolean v1 = version == 1;
         KeyStats s = new KeyStats();
         s.recentInList = v1;
         s.lastEventTime = in.readLong();
@@ -117,11 +129,18 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
             int n = Codec.readCount(in, 1 << 20, "detector state");
             r.times = new long[n];
             r.values = new double[n];
-            for (int i = 0; i < n; i++) {
-                r.times[i] = in.readLong();
-                r.values[i] = in.readDouble();
+            if (version >= 3) {
+                if (n > 0) {
+                    readSamples(in, r, n);
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    r.times[i] = in.readLong();
+                    r.values[i] = in.readDouble();
+                }
+                r.size = n;
+                r.scale = RuleStats.decimalScale(r);
             }
-            r.size = n;
             s.rules[k] = r;
         }
         int seen = Codec.readCount(in, 1 << 20, "detector state");
@@ -146,6 +165,57 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
         }
         s.seenSize = seen;
         return s;
+    }
+
+    /** A rule's samples as one block: the scale, then time and value differences. */
+    private static void writeSamples(RuleStats r, DataOutputView out) throws IOException {
+        int scale = r.scale;
+        byte[] block = new byte[1 + r.size * 20];
+        int n = 0;
+        block[n++] = (byte) (scale == RuleStats.NO_SCALE ? RAW_VALUES : scale);
+        long previousTime = 0;
+        long previousValue = 0;
+        for (int i = 0; i < r.size; i++) {
+            long t = r.time(i);
+            n = Codec.putVarLong(block, n, Codec.zigZag(t - previousTime));
+            previousTime = t;
+            if (scale == RuleStats.NO_SCALE) {
+                n = Codec.putLong(block, n, Double.doubleToRawLongBits(r.value(i)));
+            } else {
+                long v = RuleStats.scaled(r.value(i), scale);
+                n = Codec.putVarLong(block, n, Codec.zigZag(v - previousValue));
+                previousValue = v;
+            }
+        }
+        Codec.writeVarLong(out, n);
+        out.write(block, 0, n);
+    }
+
+    private static void readSamples(DataInputView in, RuleStats r, int n) throws IOException {
+        byte[] block = new byte[Codec.readCount(in, 1 + n * 20, "detector state")];
+        in.readFully(block);
+        if (block.length == 0) {
+            throw new IOException("corrupt detector state: an empty sample block");
+        }
+        int scale = block[0] & 0xFF;
+        if (scale > RuleStats.MAX_SCALE && scale != RAW_VALUES) {
+            throw new IOException("corrupt detector state: sample scale " + scale);
+        }
+        int[] pos = {1};
+        long time = 0;
+        long value = 0;
+        for (int i = 0; i < n; i++) {
+            time += Codec.unZigZag(Codec.getVarLong(block, pos));
+            r.times[i] = time;
+            if (scale == RAW_VALUES) {
+                r.values[i] = Double.longBitsToDouble(Codec.getLong(block, pos));
+            } else {
+                value += Codec.unZigZag(Codec.getVarLong(block, pos));
+                r.values[i] = RuleStats.unscaled(value, scale);
+            }
+        }
+        r.size = n;
+        r.scale = scale == RAW_VALUES ? RuleStats.decimalScale(r) : scale;
     }
 
     @Override

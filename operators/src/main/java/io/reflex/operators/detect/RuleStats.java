@@ -8,7 +8,8 @@ import java.util.Arrays;
  * to {@code detector.max-samples}.
  */
 public final class RuleStats {
-    final String id;
+    /** The rule's id; replaced by the rule's own instance on lookup ({@link KeyStats#rule}). */
+    String id;
 
     /** Values seen. */
     long count;
@@ -30,6 +31,20 @@ public final class RuleStats {
     double[] values = new double[0];
     int head;
     int size;
+
+    /**
+     * Decimals with which every sample's value, as a whole number of them, reads back bit for bit
+     * (0 to {@link #MAX_SCALE}), or {@link #NO_SCALE}: kept up as samples are added, so that the
+     * serializer writes the samples without a pass to find it. It can be more than the samples need
+     * once those that needed it have left the window; it is found afresh when read from a format
+     * that did not record it, and when no scale fitted.
+     */
+    int scale;
+
+    static final int MAX_SCALE = 6;
+    static final int NO_SCALE = -1;
+
+    private static final double[] POW10 = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
 
     RuleStats(String id) {
         this.id = id;
@@ -71,6 +86,62 @@ public final class RuleStats {
         times[at] = t;
         values[at] = v;
         size++;
+        if (scale != NO_SCALE && !readsBack(v, scale)) {
+            scale = widerScale(v);
+        }
+    }
+
+    /** The fewest decimals above the current scale that fit {@code v} and every sample, or none. */
+    private int widerScale(double v) {
+        for (int k = scale + 1; k <= MAX_SCALE; k++) {
+            if (readsBack(v, k) && allReadBack(k)) {
+                return k;
+            }
+        }
+        return NO_SCALE;
+    }
+
+    private boolean allReadBack(int k) {
+        for (int i = 0; i < size; i++) {
+            if (!readsBack(value(i), k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The fewest decimals (0 to {@link #MAX_SCALE}) that fit every sample, or {@link #NO_SCALE}.
+     */
+    static int decimalScale(RuleStats r) {
+        for (int k = 0; k <= MAX_SCALE; k++) {
+            if (r.allReadBack(k)) {
+                return k;
+            }
+        }
+        return NO_SCALE;
+    }
+
+    /** {@code v} times 10^{@code scale} as a whole number. */
+    static long scaled(double v, int scale) {
+        return Math.round(v * POW10[scale]);
+    }
+
+    /** A whole number of {@code scale} decimals as a double. */
+    static double unscaled(long v, int scale) {
+        return v / POW10[scale];
+    }
+
+    /** Whether {@code v}, as a whole number of {@code scale} decimals, reads back bit for bit. */
+    static boolean readsBack(double v, int scale) {
+        double x = v * POW10[scale];
+        if (!(Math.abs(x) < 0x1p53)) {
+            return false; // too large to be a whole number without loss, or not finite
+        }
+        // A whole number below 2^53 and a power of ten are exact doubles, and the division is
+        // correctly rounded: it gives back the double nearest to the decimal, as parsing did.
+        return Double.doubleToRawLongBits(Math.round(x) / POW10[scale])
+                == Double.doubleToRawLongBits(v);
     }
 
     /** The i-th oldest sample's time. */
@@ -94,6 +165,7 @@ public final class RuleStats {
         c.values = Arrays.copyOf(values, values.length);
         c.head = head;
         c.size = size;
+        c.scale = scale;
         return c;
     }
 

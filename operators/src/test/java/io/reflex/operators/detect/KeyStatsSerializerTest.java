@@ -51,26 +51,44 @@ class KeyStatsSerializerTest {
     }
 
     /**
-     * The bytes of format version 2, written today, are pinned: a change to the format that does
+     * The bytes of format version 3, written today, are pinned: a change to the format that does
      * not add a version fails here, before it can make old state unreadable.
      */
     @Test
-    void version2BytesArePinned() throws IOException {
+    void version3BytesArePinned() throws IOException {
         String hex = HexFormat.of().formatHex(bytes(sample()));
         assertThat(hex)
-                .startsWith("02" + "00000000000003e8" + "8000000000000000" + "ac02" + "03")
-                .isEqualTo(VERSION_2);
-        assertThat(read(HexFormat.of().parseHex(VERSION_2)).toJson()).isEqualTo(sample().toJson());
+                .startsWith("03" + "00000000000003e8" + "8000000000000000" + "ac02" + "03")
+                .isEqualTo(VERSION_3);
+        assertThat(read(HexFormat.of().parseHex(VERSION_3)).toJson()).isEqualTo(sample().toJson());
     }
 
-    /** State written by the first release of this serializer still reads back whole. */
+    /**
+     * In version 3, the samples of "move" (900 → 100.0, 1000 → 101.5) are a block of 7 bytes: scale
+     * 1, then time 900 as zigzag 1800 (88 0e), value 1000 as zigzag 2000 (a0 0f), time +100 (c8 01)
+     * and value +15 (1e).
+     */
     @Test
-    void version1IsStillRead() throws IOException {
-        assertThat(read(HexFormat.of().parseHex(VERSION_1)).toJson()).isEqualTo(sample().toJson());
-        assertThat(bytes(read(HexFormat.of().parseHex(VERSION_1))))
-                .as("and is written back in version 2")
-                .isEqualTo(HexFormat.of().parseHex(VERSION_2));
+    void version3SamplesAreScaledDifferences() {
+        assertThat(VERSION_3).contains(MOVE_SAMPLES);
     }
+
+    /** The samples' count, the block's length, and the block. */
+    private static final String MOVE_SAMPLES = "02" + "08" + "01" + "880e" + "d00f" + "c801" + "1e";
+
+    /** State written by the earlier releases of this serializer still reads back whole. */
+    @Test
+    void versions1And2AreStillRead() throws IOException {
+        for (String old : List.of(VERSION_1, VERSION_2)) {
+            assertThat(read(HexFormat.of().parseHex(old)).toJson()).isEqualTo(sample().toJson());
+            assertThat(bytes(read(HexFormat.of().parseHex(old))))
+                    .as("and is written back in version 3")
+                    .isEqualTo(HexFormat.of().parseHex(VERSION_3));
+        }
+    }
+
+    private static final String VERSION_3 =
+            "0300000000000003e88000000000000000ac020303743902056d6f7665020000000000000000000000000000000040596000000000008000000000000000020801880ed00fc8011e067370696b650740250000000000003fd0000000000000402600000000000000000000000003b60002131d1745df619f62f1c8012565e08d6e6bf7e302";
 
     /**
      * Version 1 but for the version byte and the dedupe ring: ASCII strings encode alike, and the
@@ -103,6 +121,7 @@ class KeyStatsSerializerTest {
     void aVersion1ValueSaysItsRecentEventsAreInTheList() throws IOException {
         assertThat(read(HexFormat.of().parseHex(VERSION_1)).recentInList).isTrue();
         assertThat(read(HexFormat.of().parseHex(VERSION_2)).recentInList).isFalse();
+        assertThat(read(HexFormat.of().parseHex(VERSION_3)).recentInList).isFalse();
         assertThat(
                         KeyStatsSerializer.INSTANCE.copy(read(HexFormat.of().parseHex(VERSION_1)))
                                 .recentInList)
@@ -132,10 +151,124 @@ class KeyStatsSerializerTest {
         }
     }
 
+    /**
+     * Samples of every kind read back bit for bit: whole numbers, few and many decimals, values too
+     * large to scale, negative zero, and times far apart, out of order and at the ends of the
+     * range.
+     */
+    @Test
+    void roundTripsSamplesOfEveryKindBitForBit() throws IOException {
+        double[][] cases = {
+            {1, 2, 3, 1_000_000},
+            {100.23, 100.24, 99.99, 0.01},
+            {0.1, 0.2, 0.3000001},
+            {Math.PI, Math.E},
+            {1e300, -1e300, Double.MAX_VALUE, Double.MIN_VALUE},
+            {-0.0, 0.0},
+            {0x1p53, 0x1p52 + 0.5},
+            {-7.25, 7.25, -123456.789012},
+        };
+        long[] times = {Long.MIN_VALUE, 5, Long.MAX_VALUE, -1, 0, 1_764_000_000_000L, 3, 4};
+        for (double[] values : cases) {
+            KeyStats s = new KeyStats();
+            RuleStats r = s.rule("r");
+            for (int i = 0; i < values.length; i++) {
+                r.add(times[i], values[i], 512);
+            }
+            RuleStats back = read(bytes(s)).ruleOrNull("r");
+            for (int i = 0; i < values.length; i++) {
+                assertThat(back.time(i)).isEqualTo(times[i]);
+                assertThat(Double.doubleToRawLongBits(back.value(i)))
+                        .as("%s", values[i])
+                        .isEqualTo(Double.doubleToRawLongBits(values[i]));
+            }
+        }
+    }
+
+    /** The scale is the fewest decimals that keep every value, and none when no scale does. */
+    @Test
+    void theSampleScaleIsTheFewestDecimalsThatKeepEveryValue() {
+        assertThat(scaleOf(1, 2, 3)).isZero();
+        assertThat(scaleOf(100.5, 100)).isEqualTo(1);
+        assertThat(scaleOf(100.23, 100.2)).isEqualTo(2);
+        assertThat(scaleOf(0.000001)).isEqualTo(6);
+        assertThat(scaleOf(0.0000001)).as("seven decimals").isEqualTo(-1);
+        assertThat(scaleOf(1, Math.PI)).isEqualTo(-1);
+        assertThat(scaleOf(-0.0)).as("negative zero is kept as it is").isEqualTo(-1);
+        assertThat(scaleOf(1e20)).as("beyond 2^53").isEqualTo(-1);
+    }
+
+    private static int scaleOf(double... values) {
+        RuleStats r = new RuleStats("r");
+        for (int i = 0; i < values.length; i++) {
+            r.add(i, values[i], 512);
+        }
+        assertThat(r.scale)
+                .as("the scale kept up while adding is the one found afresh")
+                .isEqualTo(RuleStats.decimalScale(r));
+        return r.scale;
+    }
+
+    /**
+     * Over random values of few and many decimals, in a sliding window, the scale kept up while
+     * adding always fits every sample, so that the samples read back bit for bit.
+     */
+    @Test
+    void theKeptScaleAlwaysFitsEverySample() throws IOException {
+        java.util.Random random = new java.util.Random(3);
+        KeyStats s = new KeyStats();
+        RuleStats r = s.rule("r");
+        for (int i = 0; i < 5_000; i++) {
+            double v =
+                    switch (random.nextInt(20)) {
+                        case 0 -> random.nextDouble();
+                        case 1 -> random.nextInt(1_000_000) / 1e6;
+                        case 2 -> 1e300 * random.nextDouble();
+                        default -> random.nextInt(100_000) / 100.0;
+                    };
+            while (r.samples() >= 16) {
+                r.dropOldest();
+            }
+            r.add(i, v, 16);
+            if (r.scale != RuleStats.NO_SCALE) {
+                for (int k = 0; k < r.samples(); k++) {
+                    assertThat(RuleStats.readsBack(r.value(k), r.scale)).isTrue();
+                }
+            }
+            if (i % 97 == 0) {
+                RuleStats back = read(bytes(s)).ruleOrNull("r");
+                for (int k = 0; k < r.samples(); k++) {
+                    assertThat(Double.doubleToRawLongBits(back.value(k)))
+                            .isEqualTo(Double.doubleToRawLongBits(r.value(k)));
+                }
+                assertThat(back.scale)
+                        .isEqualTo(
+                                r.scale == RuleStats.NO_SCALE
+                                        ? RuleStats.decimalScale(back)
+                                        : r.scale);
+            }
+        }
+    }
+
+    /** A sample block that does not match its header is refused, not read as other samples. */
+    @Test
+    void refusesACorruptSampleBlock() {
+        byte[] good = HexFormat.of().parseHex(VERSION_3);
+        String hex = HexFormat.of().formatHex(good);
+        int at = hex.indexOf(MOVE_SAMPLES);
+        assertThat(at % 2).as("at a byte boundary").isZero();
+        at /= 2;
+        byte[] badScale = good.clone();
+        badScale[at + 2] = 9;
+        assertThatThrownBy(() -> read(badScale)).hasMessageContaining("sample scale 9");
+        byte[] cut = java.util.Arrays.copyOf(good, at + 5);
+        assertThatThrownBy(() -> read(cut)).isInstanceOf(IOException.class);
+    }
+
     @Test
     void refusesAFormatNewerThanItReads() {
-        byte[] b = new byte[] {3, 0, 0};
-        assertThatThrownBy(() -> read(b)).hasMessageContaining("format version 3");
+        byte[] b = new byte[] {4, 0, 0};
+        assertThatThrownBy(() -> read(b)).hasMessageContaining("format version 4");
     }
 
     @Test

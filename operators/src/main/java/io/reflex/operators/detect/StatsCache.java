@@ -1,0 +1,241 @@
+package io.reflex.operators.detect;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@link KeyStats} of a subtask's keys since the last checkpoint, on the heap, written back to
+ * the keyed state in bulk: before each checkpoint barrier ({@link #flush}), and when a changed
+ * entry is evicted. A key with several events between two checkpoints is then read from the state
+ * once and written once, instead of once per event; what a checkpoint holds is unchanged, since
+ * every change reaches the state before the barrier. Flink's mini-batch operators (its table
+ * runtime's {@code MapBundleOperator}) buffer state changes the same way, up to the barrier.
+ *
+ * <p>A flush also empties the cache, so that no value is held across a checkpoint: a heap state
+ * backend hands out its own objects and copies them on write only while a snapshot reads them, and
+ * a value cached across the snapshot would be changed under it.
+ *
+ * <p><b>Spread.</b> A changed entry is also written back once it changed {@code
+ * detector.cache-write-delay} ago ({@link #writeBehind}, a few per event), so that the flush before
+ * a barrier, which holds up the task and the records behind it, writes only the changes of that
+ * last delay. A key's events within the delay cost one write.
+ *
+ * <p><b>Bounded.</b> The entries' estimated heap size ({@link KeyStats#heapBytes}) stays within
+ * {@code maxBytes}: beyond it, the least recently used entries are evicted, and written back if
+ * they changed. An entry that alone exceeds the bound is written back and not kept.
+ *
+ * <p><b>TTL.</b> An entry not changed for {@code ttlMs} (processing time) is dropped when next
+ * seen, without a write, as the state's TTL would have expired it. The state's own TTL then counts
+ * from the write-back, at most one checkpoint interval after the change.
+ *
+ * <p>Not thread-safe: the task thread alone uses it, and the write-backs run on it too.
+ */
+final class StatsCache {
+
+    /** Writes one key's statistics to the keyed state. */
+    @FunctionalInterface
+    interface WriteBack {
+        void write(String key, KeyStats stats) throws Exception;
+    }
+
+    /** The estimated heap bytes of an entry besides its value: the map node, entry and key. */
+    static final long ENTRY_OVERHEAD_BYTES = 96;
+
+    private static final class Entry {
+        KeyStats stats;
+        long bytes;
+        long changedAt;
+
+        /** Changed since its last write-back, or since it was read. */
+        boolean dirty;
+
+        /** When it last went from unchanged to changed. */
+        long dirtySince;
+    }
+
+    /** An entry that changed at {@code since}, in the order of {@link #pending}. */
+    private record Pending(String key, Entry entry, long since) {}
+
+    private final long maxBytes;
+    private final long ttlMs;
+    private final WriteBack writeBack;
+
+    /** In access order, least recently used first. */
+    private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(1024, 0.75f, true);
+
+    /**
+     * Changed entries in the order they changed, for {@link #writeBehind}. A record is stale once
+     * its entry is written back, evicted or changed again after a write-back; stale records are
+     * skipped. It holds at most one record per change in the last write delay, and is emptied by a
+     * flush.
+     */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+
+    private long bytes;
+    private long peakBytes;
+    private int dirty;
+    private long writeBacks;
+
+    StatsCache(long maxBytes, long ttlMs, WriteBack writeBack) {
+        this.maxBytes = maxBytes;
+        this.ttlMs = ttlMs;
+        this.writeBack = writeBack;
+    }
+
+    /** The cached statistics of {@code key}, or null when not cached or expired. */
+    KeyStats get(String key, long now) {
+        Entry e = entries.get(key);
+        if (e == null) {
+            return null;
+        }
+        if (now - e.changedAt >= ttlMs) {
+            remove(key, e);
+            return null;
+        }
+        return e.stats;
+    }
+
+    /**
+     * Keeps {@code stats}, as read from the state, for {@code key}. It counts as changed now for
+     * the TTL: a key is only read to be changed, apart from a replayed event.
+     */
+    void admit(String key, KeyStats stats, long now) throws Exception {
+        put(key, stats, now, false);
+    }
+
+    /** {@code stats} of {@code key} changed: it is written back at the next flush or eviction. */
+    void changed(String key, KeyStats stats, long now) throws Exception {
+        put(key, stats, now, true);
+    }
+
+    private void put(String key, KeyStats stats, long now, boolean change) throws Exception {
+        Entry e = entries.get(key);
+        if (e == null) {
+            e = new Entry();
+            entries.put(key, e);
+        } else {
+            bytes -= e.bytes;
+        }
+        e.stats = stats;
+        e.changedAt = now;
+        if (change && !e.dirty) {
+            e.dirty = true;
+            e.dirtySince = now;
+            dirty++;
+            pending.addLast(new Pending(key, e, now));
+        }
+        e.bytes = ENTRY_OVERHEAD_BYTES + 2L * key.length() + stats.heapBytes();
+        bytes += e.bytes;
+        if (bytes > maxBytes) {
+            evict(now);
+        }
+        peakBytes = Math.max(peakBytes, bytes);
+    }
+
+    /** Evicts the least recently used entries until the bound holds, writing back changed ones. */
+    private void evict(long now) throws Exception {
+        Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator();
+        while (bytes > maxBytes && it.hasNext()) {
+            Map.Entry<String, Entry> m = it.next();
+            Entry e = m.getValue();
+            it.remove();
+            bytes -= e.bytes;
+            if (e.dirty) {
+                e.dirty = false;
+                dirty--;
+                if (now - e.changedAt < ttlMs) {
+                    write(m.getKey(), e.stats);
+                }
+            }
+        }
+    }
+
+    /**
+     * Writes back, oldest first, at most {@code max} entries that changed at least {@code delayMs}
+     * ago; they stay cached. Called after each event, it spreads the writes between checkpoints, so
+     * that the flush before a barrier writes only what changed within the delay. Returns how many
+     * it wrote.
+     */
+    int writeBehind(long now, long delayMs, int max) throws Exception {
+        int written = 0;
+        while (written < max && !pending.isEmpty()) {
+            Pending p = pending.peekFirst();
+            if (now - p.since() < delayMs) {
+                break;
+            }
+            pending.pollFirst();
+            Entry e = p.entry();
+            if (!e.dirty || e.dirtySince != p.since()) {
+                continue; // written back, evicted, or changed again since
+            }
+            e.dirty = false;
+            dirty--;
+            if (now - e.changedAt < ttlMs) {
+                write(p.key(), e.stats);
+                written++;
+            }
+        }
+        return written;
+    }
+
+    /**
+     * Writes back every changed entry that has not expired, and empties the cache. Returns how many
+     * it wrote.
+     */
+    int flush(long now) throws Exception {
+        int written = 0;
+        for (Map.Entry<String, Entry> m : entries.entrySet()) {
+            Entry e = m.getValue();
+            if (e.dirty && now - e.changedAt < ttlMs) {
+                write(m.getKey(), e.stats);
+                written++;
+            }
+        }
+        entries.clear();
+        pending.clear();
+        bytes = 0;
+        dirty = 0;
+        return written;
+    }
+
+    private void write(String key, KeyStats stats) throws Exception {
+        writeBacks++;
+        writeBack.write(key, stats);
+    }
+
+    private void remove(String key, Entry e) {
+        entries.remove(key);
+        bytes -= e.bytes;
+        if (e.dirty) {
+            e.dirty = false;
+            dirty--;
+        }
+    }
+
+    /** Keys cached. */
+    int size() {
+        return entries.size();
+    }
+
+    /** The entries' estimated heap bytes, at most {@code maxBytes}. */
+    long bytes() {
+        return bytes;
+    }
+
+    /** The most {@link #bytes} has been after any change, at most {@code maxBytes}. */
+    long peakBytes() {
+        return peakBytes;
+    }
+
+    /** Entries changed since their last write-back. */
+    int dirty() {
+        return dirty;
+    }
+
+    /** Write-backs so far, by flushes and evictions. */
+    long writeBacks() {
+        return writeBacks;
+    }
+}
