@@ -33,7 +33,7 @@ final class IngestBench {
     static BenchReport run(BenchContext ctx) throws Exception {
         long n = ctx.size(Long.getLong("bench.ingest.events", 1_000_000), 5_000);
         int keys = (int) ctx.size(10_000, 200);
-        int rounds = (int) ctx.size(Integer.getInteger("bench.ingest.rounds", 2), 1);
+        int rounds = (int) ctx.size(Integer.getInteger("bench.ingest.rounds", 4), 1);
         double share = 0.001;
         String checkpointInterval = "2s";
         BenchReport report =

@@ -32,11 +32,11 @@ import org.apache.flink.util.Collector;
  * ids of the latest events, to drop replays), and the recent events in a ring that is written once
  * per event and read only when a rule fires. Run by a {@link DetectorOperator}, the statistics of
  * the keys seen since the last checkpoint are cached on the heap ({@link StatsCache}, {@code
- * detector.cache-bytes} per subtask) and written back before each checkpoint barrier: a key's
- * events between two checkpoints then cost one state read and one write in all. Run on its own, it
- * reads and writes them on every event. It emits a {@link Trigger} with a compact context when a
- * rule fires and is not cooling down. {@code absence} rules use event-time timers. All state has a
- * TTL.
+ * detector.cache-bytes} per subtask), written back once a change is {@code
+ * detector.cache-write-delay} old and before each checkpoint barrier: a key's events then cost one
+ * state read per checkpoint interval and one write per write delay. Run on its own, it reads and
+ * writes them on every event. It emits a {@link Trigger} with a compact context when a rule fires
+ * and is not cooling down. {@code absence} rules use event-time timers. All state has a TTL.
  *
  * <p>State in the 0.1 format ({@link DetectorState} and a map state of event ids) is moved into a
  * {@code KeyStats} on the key's first event or timer after an upgrade, and cleared.
