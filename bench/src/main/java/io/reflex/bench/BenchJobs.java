@@ -48,31 +48,9 @@ final class BenchJobs {
     /**
      * The job file: one Kafka source, three rules of which only {@code halt} fires on these trades
      * (the others keep their statistics and windows up to date on every trade), the stub LLM, and
-     * the given delivery.
+     * the given delivery; {@code extraLlm} goes into the {@code llm} section, and {@code
+     * extraSections} (whole top-level sections, or "") at the end.
      */
-    static JobFile jobFile(
-            String name,
-            EmbeddedKafka kafka,
-            Topics topics,
-            String llmBaseUrl,
-            boolean bounded,
-            String delivery,
-            String checkpointInterval,
-            String extraLlm)
-            throws Exception {
-        return jobFile(
-                name,
-                kafka,
-                topics,
-                llmBaseUrl,
-                bounded,
-                delivery,
-                checkpointInterval,
-                extraLlm,
-                "");
-    }
-
-    /** The job file, with {@code extraSections} (YAML of whole top-level sections) at its end. */
     static JobFile jobFile(
             String name,
             EmbeddedKafka kafka,

@@ -197,7 +197,15 @@ final class IngestBench {
             String checkpointInterval)
             throws Exception {
         return BenchJobs.jobFile(
-                name, kafka, topics, stub.baseUrl(), true, "exactly-once", checkpointInterval, "");
+                name,
+                kafka,
+                topics,
+                stub.baseUrl(),
+                true,
+                "exactly-once",
+                checkpointInterval,
+                "",
+                "");
     }
 
     private static ObjectNode row(String variant, Map<String, Object> run, long n) {

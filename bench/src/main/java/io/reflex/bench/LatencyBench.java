@@ -87,11 +87,14 @@ final class LatencyBench {
 
         EmbeddedKafka kafka = ctx.kafka();
         Map<String, double[]> p = new LinkedHashMap<>();
+        List<String> labels = new ArrayList<>();
         try (StubLlmServer stub =
                 StubLlmServer.start(
                         0, StubLlmServer.Settings.healthy().withLatency(stubLatencyMs, 0), 5)) {
+            /** A row; {@code label} names it in the chart. */
             record Variant(
                     String name,
+                    String label,
                     boolean plain,
                     String delivery,
                     String bufferTimeout,
@@ -99,11 +102,29 @@ final class LatencyBench {
             List<Variant> variants =
                     List.of(
                             new Variant(
-                                    "plain-flink at-least-once", true, "at-least-once", null, ""),
-                            new Variant("reflex at-least-once", false, "at-least-once", null, ""),
-                            new Variant("reflex exactly-once", false, "exactly-once", null, ""),
+                                    "plain-flink at-least-once",
+                                    "plain flink ALO",
+                                    true,
+                                    "at-least-once",
+                                    null,
+                                    ""),
+                            new Variant(
+                                    "reflex at-least-once",
+                                    "reflex ALO",
+                                    false,
+                                    "at-least-once",
+                                    null,
+                                    ""),
+                            new Variant(
+                                    "reflex exactly-once",
+                                    "reflex EO",
+                                    false,
+                                    "exactly-once",
+                                    null,
+                                    ""),
                             new Variant(
                                     "reflex at-least-once, buffer-timeout 100ms (Flink's default)",
+                                    "reflex ALO, 100 ms buffers",
                                     false,
                                     "at-least-once",
                                     "100 ms",
@@ -111,6 +132,7 @@ final class LatencyBench {
                             new Variant(
                                     "reflex at-least-once, no statistics cache"
                                             + " (detector.cache-bytes 0)",
+                                    "reflex ALO, no cache",
                                     false,
                                     "at-least-once",
                                     null,
@@ -132,6 +154,7 @@ final class LatencyBench {
                                 false,
                                 "at-least-once",
                                 checkpointInterval,
+                                "",
                                 "");
                 System.out.printf(
                         "  warming the JVM with Reflex for %d s (not measured)%n", jvmWarmupS);
@@ -215,6 +238,7 @@ final class LatencyBench {
                         percentile(m.toEmit, 99),
                         percentile(m.outsideLlm, 99),
                         percentile(m.toVisible, 99));
+                labels.add(v.label());
                 p.put(
                         v.name(),
                         new double[] {percentile(m.samples, 50), percentile(m.samples, 99)});
@@ -284,13 +308,7 @@ final class LatencyBench {
         report.chart(
                 "latency at " + rate + " events/s (LLM latency subtracted)",
                 "milliseconds",
-                List.of(
-                                "plain flink ALO",
-                                "reflex ALO",
-                                "reflex EO",
-                                "reflex ALO, 100 ms buffers",
-                                "reflex ALO, no cache")
-                        .subList(0, p.size()),
+                labels,
                 series,
                 false);
         return report;

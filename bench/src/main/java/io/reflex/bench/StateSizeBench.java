@@ -159,6 +159,7 @@ final class StateSizeBench {
                         false,
                         "at-least-once",
                         ctx.smoke() ? "300ms" : "2s",
+                        "",
                         "");
         Path checkpoints = ctx.scratch("checkpoints");
         Path rocksdb = ctx.scratch("rocksdb");

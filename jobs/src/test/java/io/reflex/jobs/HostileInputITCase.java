@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.jobs.config.JobFile;
-import io.reflex.jobs.config.JobFileParser;
 import io.reflex.operators.model.DeadLetterJson;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
@@ -346,9 +345,7 @@ class HostileInputITCase {
                         "  actions-topic: " + actions,
                         "  dead-letter-topic: " + dlq,
                         "");
-        return new JobFileParser(
-                        Map.of("BOOTSTRAP", kafka.bootstrapServers(), "LLM", stub.baseUrl()))
-                .parse("hostile.yaml", yaml);
+        return JobFiles.parse("hostile.yaml", yaml, kafka, stub);
     }
 
     private interface Sender {

@@ -3,7 +3,6 @@ package io.reflex.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reflex.jobs.config.JobFile;
-import io.reflex.jobs.config.JobFileParser;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.MarketEvents;
 import io.reflex.sandbox.StubLlmServer;
@@ -11,7 +10,6 @@ import io.reflex.sandbox.TopicReader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -103,8 +101,6 @@ class LlmConcurrencyPerSubtaskITCase {
                         "  actions-topic: " + actions,
                         "  dead-letter-topic: conc-dlq-" + s,
                         "");
-        return new JobFileParser(
-                        Map.of("BOOTSTRAP", kafka.bootstrapServers(), "LLM", stub.baseUrl()))
-                .parse("conc.yaml", yaml);
+        return JobFiles.parse("conc.yaml", yaml, kafka, stub);
     }
 }

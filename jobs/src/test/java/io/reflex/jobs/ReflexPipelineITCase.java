@@ -7,7 +7,6 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import io.reflex.jobs.config.JobFile;
-import io.reflex.jobs.config.JobFileParser;
 import io.reflex.operators.model.ActionJson;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
@@ -388,9 +387,7 @@ class ReflexPipelineITCase {
                         "  dead-letter-topic: " + t.dlq,
                         "  delivery: exactly-once",
                         "");
-        return new JobFileParser(
-                        Map.of("BOOTSTRAP", kafka.bootstrapServers(), "LLM", stub.baseUrl()))
-                .parse("it.yaml", yaml);
+        return JobFiles.parse("it.yaml", yaml, kafka, stub);
     }
 
     private record Topics(String suffix, String trades, String news, String actions, String dlq) {

@@ -3,7 +3,6 @@ package io.reflex.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reflex.jobs.config.JobFile;
-import io.reflex.jobs.config.JobFileParser;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.MarketEvents;
 import io.reflex.sandbox.StubLlmServer;
@@ -134,8 +133,6 @@ class StatsCachePerSubtaskITCase {
                         "  actions-topic: " + actions,
                         "  dead-letter-topic: cache-dlq-" + s,
                         "");
-        return new JobFileParser(
-                        Map.of("BOOTSTRAP", kafka.bootstrapServers(), "LLM", stub.baseUrl()))
-                .parse("cache.yaml", yaml);
+        return JobFiles.parse("cache.yaml", yaml, kafka, stub);
     }
 }

@@ -224,10 +224,12 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return cache == null ? 0 : cache.flush(System.currentTimeMillis());
     }
 
-    /** Keeps {@code s} as the current key's statistics: in the cache, or in the state. */
-    private void store(String key, KeyStats s) throws Exception {
+    /**
+     * Keeps {@code s} as the current key's statistics, changed at {@code now} (epoch milliseconds):
+     * in the cache, or in the state.
+     */
+    private void store(String key, KeyStats s, long now) throws Exception {
         if (cache != null) {
-            long now = System.currentTimeMillis();
             cache.changed(key, s, now);
             cache.writeBehind(now, writeDelayMs, WRITE_BEHIND_PER_EVENT);
         } else {
@@ -238,8 +240,9 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     @Override
     public void processElement(Event event, Context ctx, Collector<Trigger> out) throws Exception {
         String key = ctx.getCurrentKey();
-        KeyStats s = load(key);
-        int now = (int) (System.currentTimeMillis() / 1000);
+        long nowMs = System.currentTimeMillis();
+        KeyStats s = load(key, nowMs);
+        int now = (int) (nowMs / 1000);
         int notBefore = (int) Math.max(Integer.MIN_VALUE, now - options.dedupeTtl().toSeconds());
         if (s.seenBefore(KeyStats.idHash(event.id()), now, notBefore, options.dedupeWindow())) {
             duplicates.inc();
@@ -291,7 +294,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             rearmAbsence(s, event, ctx);
         }
         s.eventsSeen++;
-        store(key, s);
+        store(key, s, nowMs);
     }
 
     /**
@@ -300,8 +303,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
      * list state: move it over once, clear it, and keep the result at once, whatever the event
      * turns out to be. That costs more lookups on such a key's first event only.
      */
-    private KeyStats load(String key) throws Exception {
-        long now = System.currentTimeMillis();
+    private KeyStats load(String key, long now) throws Exception {
         KeyStats s = cache == null ? null : cache.get(key, now);
         if (s != null) {
             return s;
@@ -321,7 +323,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         } else {
             moveRecentEvents(s, null);
         }
-        store(key, s);
+        store(key, s, now);
         return s;
     }
 
@@ -392,7 +394,8 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Trigger> out)
             throws Exception {
         String key = ctx.getCurrentKey();
-        KeyStats s = load(key); // also moves over state of the older formats
+        long now = System.currentTimeMillis();
+        KeyStats s = load(key, now); // also moves over state of the older formats
         if (s.absenceTimer != timestamp) {
             return; // state expired, or a timer superseded by a newer event
         }
@@ -409,7 +412,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             List<String> ids = s.lastEventId == null ? List.of() : List.of(s.lastEventId);
             fire(key, rule, rs, s, timestamp, ids, fired, out);
         }
-        store(key, s);
+        store(key, s, now);
     }
 
     private void fire(

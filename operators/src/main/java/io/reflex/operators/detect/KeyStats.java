@@ -66,7 +66,7 @@ public final class KeyStats {
         return r;
     }
 
-    /** The statistics of rule {@code id}, or null. */
+    /** The statistics of rule {@code id}, or null; a match by characters takes {@code id}. */
     RuleStats ruleOrNull(String id) {
         for (RuleStats r : rules) {
             if (r.id == id) {

@@ -87,14 +87,17 @@ public final class RuleStats {
         values[at] = v;
         size++;
         if (scale != NO_SCALE && !readsBack(v, scale)) {
-            scale = widerScale(v);
+            scale = fewestDecimalsFrom(scale + 1);
         }
     }
 
-    /** The fewest decimals above the current scale that fit {@code v} and every sample, or none. */
-    private int widerScale(double v) {
-        for (int k = scale + 1; k <= MAX_SCALE; k++) {
-            if (readsBack(v, k) && allReadBack(k)) {
+    /**
+     * The fewest decimals from {@code from} to {@link #MAX_SCALE} that fit every sample, or {@link
+     * #NO_SCALE}.
+     */
+    private int fewestDecimalsFrom(int from) {
+        for (int k = from; k <= MAX_SCALE; k++) {
+            if (allReadBack(k)) {
                 return k;
             }
         }
@@ -114,12 +117,7 @@ public final class RuleStats {
      * The fewest decimals (0 to {@link #MAX_SCALE}) that fit every sample, or {@link #NO_SCALE}.
      */
     static int decimalScale(RuleStats r) {
-        for (int k = 0; k <= MAX_SCALE; k++) {
-            if (r.allReadBack(k)) {
-                return k;
-            }
-        }
-        return NO_SCALE;
+        return r.fewestDecimalsFrom(0);
     }
 
     /** {@code v} times 10^{@code scale} as a whole number. */

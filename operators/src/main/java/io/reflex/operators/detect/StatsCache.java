@@ -3,7 +3,6 @@ package io.reflex.operators.detect;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The {@link KeyStats} of a subtask's keys since the last checkpoint, on the heap, written back to
@@ -44,6 +43,7 @@ final class StatsCache {
     static final long ENTRY_OVERHEAD_BYTES = 96;
 
     private static final class Entry {
+        final String key;
         KeyStats stats;
         long bytes;
         long changedAt;
@@ -53,10 +53,17 @@ final class StatsCache {
 
         /** When it last went from unchanged to changed. */
         long dirtySince;
+
+        /** In {@link #entries}: false once removed, evicted or flushed. */
+        boolean cached = true;
+
+        Entry(String key) {
+            this.key = key;
+        }
     }
 
     /** An entry that changed at {@code since}, in the order of {@link #pending}. */
-    private record Pending(String key, Entry entry, long since) {}
+    private record Pending(Entry entry, long since) {}
 
     private final long maxBytes;
     private final long ttlMs;
@@ -73,9 +80,14 @@ final class StatsCache {
      */
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
 
+    /**
+     * The entry last found or put: an event looks its key up, then stores its change, and the
+     * second lookup is this one instead of the map's.
+     */
+    private Entry last;
+
     private long bytes;
     private long peakBytes;
-    private int dirty;
     private long writeBacks;
 
     StatsCache(long maxBytes, long ttlMs, WriteBack writeBack) {
@@ -91,9 +103,13 @@ final class StatsCache {
             return null;
         }
         if (now - e.changedAt >= ttlMs) {
-            remove(key, e);
+            entries.remove(key);
+            bytes -= e.bytes;
+            e.cached = false;
+            e.dirty = false; // expired: dropped without a write, as the state's TTL would
             return null;
         }
+        last = e;
         return e.stats;
     }
 
@@ -111,20 +127,20 @@ final class StatsCache {
     }
 
     private void put(String key, KeyStats stats, long now, boolean change) throws Exception {
-        Entry e = entries.get(key);
+        Entry e = last != null && last.cached && last.key.equals(key) ? last : entries.get(key);
         if (e == null) {
-            e = new Entry();
+            e = new Entry(key);
             entries.put(key, e);
         } else {
             bytes -= e.bytes;
         }
+        last = e;
         e.stats = stats;
         e.changedAt = now;
         if (change && !e.dirty) {
             e.dirty = true;
             e.dirtySince = now;
-            dirty++;
-            pending.addLast(new Pending(key, e, now));
+            pending.addLast(new Pending(e, now));
         }
         e.bytes = ENTRY_OVERHEAD_BYTES + 2L * key.length() + stats.heapBytes();
         bytes += e.bytes;
@@ -136,19 +152,13 @@ final class StatsCache {
 
     /** Evicts the least recently used entries until the bound holds, writing back changed ones. */
     private void evict(long now) throws Exception {
-        Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator();
+        Iterator<Entry> it = entries.values().iterator();
         while (bytes > maxBytes && it.hasNext()) {
-            Map.Entry<String, Entry> m = it.next();
-            Entry e = m.getValue();
+            Entry e = it.next();
             it.remove();
             bytes -= e.bytes;
-            if (e.dirty) {
-                e.dirty = false;
-                dirty--;
-                if (now - e.changedAt < ttlMs) {
-                    write(m.getKey(), e.stats);
-                }
-            }
+            e.cached = false;
+            writeBack(e, now);
         }
     }
 
@@ -166,14 +176,7 @@ final class StatsCache {
                 break;
             }
             pending.pollFirst();
-            Entry e = p.entry();
-            if (!e.dirty || e.dirtySince != p.since()) {
-                continue; // written back, evicted, or changed again since
-            }
-            e.dirty = false;
-            dirty--;
-            if (now - e.changedAt < ttlMs) {
-                write(p.key(), e.stats);
+            if (p.entry().dirtySince == p.since() && writeBack(p.entry(), now)) {
                 written++;
             }
         }
@@ -186,32 +189,34 @@ final class StatsCache {
      */
     int flush(long now) throws Exception {
         int written = 0;
-        for (Map.Entry<String, Entry> m : entries.entrySet()) {
-            Entry e = m.getValue();
-            if (e.dirty && now - e.changedAt < ttlMs) {
-                write(m.getKey(), e.stats);
+        for (Entry e : entries.values()) {
+            e.cached = false;
+            if (writeBack(e, now)) {
                 written++;
             }
         }
         entries.clear();
         pending.clear();
+        last = null;
         bytes = 0;
-        dirty = 0;
         return written;
     }
 
-    private void write(String key, KeyStats stats) throws Exception {
-        writeBacks++;
-        writeBack.write(key, stats);
-    }
-
-    private void remove(String key, Entry e) {
-        entries.remove(key);
-        bytes -= e.bytes;
-        if (e.dirty) {
-            e.dirty = false;
-            dirty--;
+    /**
+     * Ends {@code e}'s pending change, if any: writes it back unless it has expired (then the
+     * state's TTL would have dropped it). Returns whether it wrote.
+     */
+    private boolean writeBack(Entry e, long now) throws Exception {
+        if (!e.dirty) {
+            return false;
         }
+        e.dirty = false;
+        if (now - e.changedAt >= ttlMs) {
+            return false;
+        }
+        writeBacks++;
+        writeBack.write(e.key, e.stats);
+        return true;
     }
 
     /** Keys cached. */
@@ -231,7 +236,11 @@ final class StatsCache {
 
     /** Entries changed since their last write-back. */
     int dirty() {
-        return dirty;
+        int n = 0;
+        for (Entry e : entries.values()) {
+            n += e.dirty ? 1 : 0;
+        }
+        return n;
     }
 
     /** Write-backs so far, by flushes and evictions. */
