@@ -29,6 +29,7 @@ public final class Bench {
         ALL.put("burst-cost", BurstCostBench::run);
         ALL.put("latency", LatencyBench::run);
         ALL.put("state-size", StateSizeBench::run);
+        ALL.put("quota", QuotaBench::run);
     }
 
     private Bench() {}

@@ -11,7 +11,6 @@ import io.reflex.operators.model.Action;
 import io.reflex.operators.model.DeadLetter;
 import io.reflex.operators.model.Trigger;
 import io.reflex.sandbox.StubLlmServer;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -161,20 +160,7 @@ final class BurstCostBench {
             throws Exception {
         LlmOptions llm = LlmConcurrencyBench.llm(stub.baseUrl(), capacity);
         ActionCatalogue catalogue = LlmConcurrencyBench.catalogue();
-        AgentOptions agent =
-                new AgentOptions(
-                        backlog,
-                        5,
-                        600,
-                        Duration.ofDays(1),
-                        true,
-                        0,
-                        0,
-                        0,
-                        5,
-                        Duration.ofSeconds(30),
-                        0,
-                        0);
+        AgentOptions agent = LlmConcurrencyBench.agent(backlog, 0, 0, true, 5);
         List<Trigger> triggers = new ArrayList<>();
         int id = 0;
         for (int w = 0; w < waves; w++) {

@@ -43,9 +43,7 @@ public final class LlmConcurrencyBench {
     private static final String JOB = "bench";
 
     /** The agent's defaults without tools, so that its requests match the baseline's. */
-    private static final AgentOptions NO_TOOLS =
-            new AgentOptions(
-                    16, 5, 600, Duration.ofDays(1), true, 0, 0, 0, 5, Duration.ofSeconds(30), 0, 0);
+    private static final AgentOptions NO_TOOLS = agent(16, 0, 0, true, 5);
 
     private LlmConcurrencyBench() {}
 
@@ -211,6 +209,32 @@ public final class LlmConcurrencyBench {
                 0,
                 100,
                 2000);
+    }
+
+    /**
+     * The benchmarks' agent: no tools, so that its requests match the baselines', with a backlog,
+     * rate limits and breaker of the benchmark's choosing.
+     */
+    static AgentOptions agent(
+            int backlog,
+            long requestsPerMinute,
+            long tokensPerMinute,
+            boolean quotaFromHeaders,
+            int breakerFailures) {
+        return new AgentOptions(
+                backlog,
+                5,
+                600,
+                Duration.ofDays(1),
+                true,
+                0,
+                requestsPerMinute,
+                tokensPerMinute,
+                quotaFromHeaders,
+                breakerFailures,
+                Duration.ofSeconds(30),
+                0,
+                0);
     }
 
     /** One action type without parameters. */

@@ -57,6 +57,7 @@ class BenchSmokeITCase {
                 .hasSize(2)
                 .allMatch(v -> v > 0);
         assertThat(figures("state-size", "checkpoint_mb")).hasSize(2).allMatch(v -> v > 0);
+        assertThat(figures("quota", "admitted_requests")).hasSize(2).allMatch(v -> v > 0);
     }
 
     private List<Double> figures(String benchmark, String field) throws Exception {

@@ -57,6 +57,7 @@ public final class StubLlmServer implements AutoCloseable {
     private final AtomicLong lastFinishNanos = new AtomicLong();
     private final Random faults;
     private volatile Settings settings;
+    private volatile QuotaBuckets quota;
 
     /**
      * What the server does. Rates are probabilities in [0, 1] and are drawn in this order: 429,
@@ -167,6 +168,51 @@ public final class StubLlmServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A provider's quota, enforced the way OpenAI's tiers are: per minute, but quantized to {@code
+     * windowMs} (a bucket holding that window's share, refilled continuously), and counted when a
+     * request arrives. A request counts one request and its prompt tokens (a quarter of its body's
+     * bytes, as the usage reports them) plus its {@code max_completion_tokens}. Beyond the quota
+     * the answer is a 429 with {@code Retry-After} and {@code retry-after-ms}; every answer carries
+     * the {@code x-ratelimit-*} headers.
+     *
+     * @param requestsPerMinute requests per minute; 0 for no limit
+     * @param tokensPerMinute tokens per minute; 0 for no limit
+     * @param windowMs the quantum: a bucket holds this much of a minute's quota
+     */
+    public record Quota(long requestsPerMinute, long tokensPerMinute, long windowMs) {
+        public Quota {
+            if (requestsPerMinute < 0 || tokensPerMinute < 0 || windowMs <= 0) {
+                throw new IllegalArgumentException("limits must be >= 0 and the window > 0");
+            }
+        }
+    }
+
+    /** Starts enforcing {@code q} from now, with full buckets; null stops enforcing a quota. */
+    public void setQuota(Quota q) {
+        this.quota = q == null ? null : new QuotaBuckets(q, System.nanoTime());
+    }
+
+    /**
+     * Requests counted against the quota, admitted or not, since the last {@link #resetStats()}.
+     */
+    public long quotaRequests() {
+        QuotaBuckets q = quota;
+        return q == null ? 0 : q.requests.get();
+    }
+
+    /** Requests admitted under the quota since the last {@link #resetStats()}. */
+    public long quotaAdmittedRequests() {
+        QuotaBuckets q = quota;
+        return q == null ? 0 : q.admittedRequests.get();
+    }
+
+    /** Tokens admitted under the quota since the last {@link #resetStats()}. */
+    public long quotaAdmittedTokens() {
+        QuotaBuckets q = quota;
+        return q == null ? 0 : q.admittedTokens.get();
+    }
+
     private StubLlmServer(
             HttpServer server, ExecutorService executor, Settings settings, long seed) {
         this.server = server;
@@ -263,6 +309,12 @@ public final class StubLlmServer implements AutoCloseable {
         requests.set(0);
         counts.values().forEach(c -> c.set(0));
         maxInFlight.set(inFlight.get());
+        QuotaBuckets q = quota;
+        if (q != null) {
+            q.requests.set(0);
+            q.admittedRequests.set(0);
+            q.admittedTokens.set(0);
+        }
     }
 
     private void handleStats(HttpExchange ex) throws IOException {
@@ -311,6 +363,27 @@ public final class StubLlmServer implements AutoCloseable {
                 record(Outcome.BAD_REQUEST);
                 send(ex, 400, error("request body is not JSON"), Map.of());
                 return;
+            }
+            QuotaBuckets q = quota;
+            if (q != null) {
+                long cost =
+                        Math.max(1, body.length / 4)
+                                + request.path("max_completion_tokens")
+                                        .asLong(request.path("max_tokens").asLong(0));
+                long retryMs = q.admit(System.nanoTime(), cost, ex.getResponseHeaders());
+                if (retryMs > 0) {
+                    record(Outcome.RATE_LIMITED);
+                    send(
+                            ex,
+                            429,
+                            error("rate limited by the stub's quota"),
+                            Map.of(
+                                    "Retry-After",
+                                    Long.toString((retryMs + 999) / 1000),
+                                    "retry-after-ms",
+                                    Long.toString(retryMs)));
+                    return;
+                }
             }
             Settings s = settings;
             double draw;
@@ -387,6 +460,95 @@ public final class StubLlmServer implements AutoCloseable {
         } finally {
             lastFinishNanos.accumulateAndGet(System.nanoTime(), Math::max);
             inFlight.decrementAndGet();
+        }
+    }
+
+    /** The quota's two buckets; {@link #admit} is synchronized, as requests arrive at once. */
+    private static final class QuotaBuckets {
+        final QuotaBucket requestBucket;
+        final QuotaBucket tokenBucket;
+        final AtomicLong requests = new AtomicLong();
+        final AtomicLong admittedRequests = new AtomicLong();
+        final AtomicLong admittedTokens = new AtomicLong();
+
+        QuotaBuckets(Quota quota, long now) {
+            this.requestBucket =
+                    new QuotaBucket("requests", quota.requestsPerMinute(), quota.windowMs(), now);
+            this.tokenBucket =
+                    new QuotaBucket("tokens", quota.tokensPerMinute(), quota.windowMs(), now);
+        }
+
+        /**
+         * Counts a request of {@code cost} tokens if both buckets hold it, and puts the quota's
+         * headers on the answer; returns 0 when admitted, else the milliseconds until it would be.
+         */
+        synchronized long admit(long now, long cost, com.sun.net.httpserver.Headers headers) {
+            requests.incrementAndGet();
+            long waitMs = Math.max(requestBucket.waitMs(now, 1), tokenBucket.waitMs(now, cost));
+            if (waitMs == 0) {
+                requestBucket.take(1);
+                tokenBucket.take(cost);
+                admittedRequests.incrementAndGet();
+                admittedTokens.addAndGet(cost);
+            }
+            requestBucket.headers(headers);
+            tokenBucket.headers(headers);
+            return waitMs;
+        }
+    }
+
+    /** One limit of a quota: a bucket holding a window's share, refilled continuously. */
+    private static final class QuotaBucket {
+        final String name;
+        final long perMinute;
+        final double capacity;
+        double level;
+        long lastNanos;
+
+        QuotaBucket(String name, long perMinute, long windowMs, long now) {
+            this.name = name;
+            this.perMinute = perMinute;
+            this.capacity = perMinute * windowMs / 60_000.0;
+            this.level = capacity;
+            this.lastNanos = now;
+        }
+
+        /**
+         * Refills to {@code now}; 0 when {@code amount} fits (or there is no limit), else the wait.
+         */
+        long waitMs(long now, double amount) {
+            level = Math.min(capacity, level + (now - lastNanos) / 60e9 * perMinute);
+            lastNanos = now;
+            double need = Math.min(amount, capacity);
+            return perMinute == 0 || level >= need ? 0 : msFor(need - level);
+        }
+
+        void take(double amount) {
+            level -= amount;
+        }
+
+        void headers(com.sun.net.httpserver.Headers headers) {
+            if (perMinute > 0) {
+                headers.add("x-ratelimit-limit-" + name, Long.toString(perMinute));
+                headers.add(
+                        "x-ratelimit-remaining-" + name,
+                        Long.toString((long) Math.max(0, Math.floor(level))));
+                headers.add("x-ratelimit-reset-" + name, duration(msFor(capacity - level)));
+            }
+        }
+
+        /** Milliseconds until {@code amount} more is in the bucket: at least 1 when it is short. */
+        private long msFor(double amount) {
+            return amount <= 0 ? 0 : Math.max(1, (long) Math.ceil(amount * 60_000.0 / perMinute));
+        }
+
+        /** As OpenAI writes them: {@code 120ms}, {@code 1.500s}, {@code 6m0.000s}. */
+        private static String duration(long ms) {
+            if (ms < 1000) {
+                return ms + "ms";
+            }
+            String seconds = String.format(java.util.Locale.ROOT, "%.3fs", ms % 60_000 / 1000.0);
+            return ms < 60_000 ? seconds : (ms / 60_000) + "m" + seconds;
         }
     }
 

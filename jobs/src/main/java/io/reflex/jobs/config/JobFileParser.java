@@ -453,6 +453,7 @@ public final class JobFileParser {
                         "max-tool-rounds",
                         "requests-per-minute",
                         "tokens-per-minute",
+                        "quota-from-headers",
                         "circuit-breaker",
                         "price"));
         String baseUrl = l.requiredString("base-url");
@@ -517,6 +518,7 @@ public final class JobFileParser {
                 (int) l.number("max-tool-rounds", d.maxToolRounds(), 0, 10),
                 l.number("requests-per-minute", 0, 0, Long.MAX_VALUE),
                 l.number("tokens-per-minute", 0, 0, Long.MAX_VALUE),
+                l.bool("quota-from-headers", d.quotaFromHeaders()),
                 (int) breaker.number("failures", d.breakerFailures(), 1, 10_000),
                 breaker.duration("cooldown", d.breakerCooldown()),
                 price.decimal("input-per-million", 0, 0, 1e6),

@@ -141,9 +141,9 @@ class JobFileParserTest {
                                 + " circuit-breaker, initial-backoff, max-attempts, max-backlog,"
                                 + " max-backoff, max-concurrent, max-prompt-tokens, max-tokens,"
                                 + " max-tool-rounds, memory-decisions, memory-max-chars, memory-ttl,"
-                                + " model, operator, price, prompt-template, repair-invalid,"
-                                + " requests-per-minute, system-prompt, temperature, timeout,"
-                                + " tokens-per-minute)",
+                                + " model, operator, price, prompt-template, quota-from-headers,"
+                                + " repair-invalid, requests-per-minute, system-prompt,"
+                                + " temperature, timeout, tokens-per-minute)",
                         "llm.base-url: expected an http or https URL, was 'ftp://x'",
                         "llm.max-attempts: must be between 1 and 20, was 0",
                         "llm.temperature: must be between 0.0 and 2.0, was 9.0",

@@ -186,8 +186,11 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         breaker = new CircuitBreaker(agent.breakerFailures(), agent.breakerCooldown().toMillis());
         limiter =
                 new RateLimiter(
-                        (double) agent.requestsPerMinute() / parallelism,
-                        (double) agent.tokensPerMinute() / parallelism,
+                        agent.requestsPerMinute(),
+                        agent.tokensPerMinute(),
+                        parallelism,
+                        agent.quotaFromHeaders(),
+                        llm.maxTokens(),
                         now());
         active = new LinkedHashSet<>();
         inFlight = new HashMap<>();
@@ -322,6 +325,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         }
         keyState.update(s);
         long call = ++callSequence;
+        RateLimiter.Mark mark = limiter.mark();
         inFlight.put(key, call);
         metrics.requests.inc();
         LlmRequest request =
@@ -338,7 +342,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         (response, error) -> {
                             try {
                                 mailbox.execute(
-                                        () -> onAnswer(key, call, response, error),
+                                        () -> onAnswer(key, call, mark, response, error),
                                         "reflex-llm-answer");
                             } catch (RejectedExecutionException closing) {
                                 // the task is shutting down; the request stays pending in state
@@ -346,8 +350,11 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         });
     }
 
-    private void onAnswer(Object key, long call, LlmResponse response, Throwable error)
+    private void onAnswer(
+            Object key, long call, RateLimiter.Mark mark, LlmResponse response, Throwable error)
             throws Exception {
+        // Every answer tells the quota's state, a superseded one's too.
+        observeQuota(mark, response, error);
         Long expected = inFlight.get(key);
         if (expected == null || expected != call) {
             return; // superseded
@@ -369,7 +376,6 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         }
         breaker.onSuccess();
         releaseParked();
-        limiter.completed(now, response.completionTokens());
         metrics.answered(response, agent);
 
         List<ChatMessage> conversation = conversations.get(key);
@@ -433,6 +439,20 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         }
         remember(actions, result.memory(), p);
         finish(key, s);
+    }
+
+    private void observeQuota(RateLimiter.Mark mark, LlmResponse response, Throwable error) {
+        long now = now();
+        if (error == null) {
+            limiter.answered(mark, response.rateLimits(), now, response.promptTokens());
+            return;
+        }
+        LlmException e = LlmException.from(error);
+        if (e.status() == 429) {
+            limiter.rateLimited(mark, e.rateLimits(), now);
+        } else {
+            limiter.answered(mark, e.rateLimits(), now, 0);
+        }
     }
 
     private void onFailure(Object key, AgentKeyState s, LlmException e, long now) throws Exception {
@@ -679,6 +699,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             llmGroup.gauge("pendingKeys", () -> active.size());
             llmGroup.gauge("backlog", () -> backlogSize);
             llmGroup.gauge("circuitState", () -> breaker.state());
+            llmGroup.gauge("quotaFromHeaders", () -> limiter.sharing(now()) ? 1 : 0);
             noAction = reflex.counter("noActionDecisions");
             actions = reflex.counter("actions");
             deadLetters = reflex.counter("deadLetters");

@@ -12,13 +12,25 @@ public final class LlmException extends RuntimeException {
     private final boolean retryable;
     private final int status;
     private final Duration retryAfter;
+    private final RateLimits rateLimits;
 
     public LlmException(
             String message, boolean retryable, int status, Duration retryAfter, Throwable cause) {
+        this(message, retryable, status, retryAfter, null, cause);
+    }
+
+    public LlmException(
+            String message,
+            boolean retryable,
+            int status,
+            Duration retryAfter,
+            RateLimits rateLimits,
+            Throwable cause) {
         super(message, cause);
         this.retryable = retryable;
         this.status = status;
         this.retryAfter = retryAfter;
+        this.rateLimits = rateLimits;
     }
 
     /**
@@ -43,6 +55,11 @@ public final class LlmException extends RuntimeException {
     /** The HTTP status, or 0 when there was none. */
     public int status() {
         return status;
+    }
+
+    /** The provider's quota figures sent with the error answer, or null. */
+    public RateLimits rateLimits() {
+        return rateLimits;
     }
 
     /** The server's {@code Retry-After}, or null. */

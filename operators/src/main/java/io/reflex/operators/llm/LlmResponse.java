@@ -11,6 +11,7 @@ import java.util.List;
  * @param promptTokens prompt tokens, as reported by the endpoint
  * @param completionTokens completion tokens, as reported by the endpoint
  * @param latencyMs time from send to answer
+ * @param rateLimits the provider's quota figures sent with the answer, or null
  */
 public record LlmResponse(
         String content,
@@ -18,7 +19,8 @@ public record LlmResponse(
         String model,
         long promptTokens,
         long completionTokens,
-        long latencyMs) {
+        long latencyMs,
+        RateLimits rateLimits) {
 
     public boolean callsTools() {
         return toolCalls != null && !toolCalls.isEmpty();

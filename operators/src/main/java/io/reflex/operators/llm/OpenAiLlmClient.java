@@ -5,6 +5,7 @@ import com.openai.client.OpenAIClientAsync;
 import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
 import com.openai.core.JsonValue;
 import com.openai.core.RequestOptions;
+import com.openai.core.http.HttpResponseFor;
 import com.openai.errors.OpenAIInvalidDataException;
 import com.openai.errors.OpenAIIoException;
 import com.openai.errors.OpenAIServiceException;
@@ -108,16 +109,23 @@ public final class OpenAiLlmClient implements LlmClient {
         RequestOptions requestOptions =
                 RequestOptions.builder().timeout(options.attemptTimeout()).build();
         long started = System.nanoTime();
-        CompletableFuture<ChatCompletion> call;
+        CompletableFuture<HttpResponseFor<ChatCompletion>> call;
         try {
-            call = client.chat().completions().create(params, requestOptions);
+            call = client.chat().completions().withRawResponse().create(params, requestOptions);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(classify(e));
         }
         return call.handle(
-                (completion, error) -> {
+                (raw, error) -> {
                     if (error != null) {
                         throw classify(error);
+                    }
+                    ChatCompletion completion;
+                    RateLimits limits = RateLimits.from(raw.headers()::values);
+                    try (raw) {
+                        completion = raw.parse();
+                    } catch (RuntimeException e) {
+                        throw classify(e);
                     }
                     long latency = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                     if (completion.choices().isEmpty()) {
@@ -141,7 +149,8 @@ public final class OpenAiLlmClient implements LlmClient {
                             completion.model(),
                             prompt,
                             done,
-                            latency);
+                            latency,
+                            limits);
                 });
     }
 
@@ -275,7 +284,10 @@ public final class OpenAiLlmClient implements LlmClient {
                     "HTTP " + status + ": " + se.getMessage(),
                     retryable,
                     status,
-                    retryAfter(se.headers().values("retry-after")),
+                    retryAfter(
+                            se.headers().values("retry-after-ms"),
+                            se.headers().values("retry-after")),
+                    RateLimits.from(se.headers()::values),
                     se);
         }
         if (e instanceof OpenAIIoException) {
@@ -292,14 +304,29 @@ public final class OpenAiLlmClient implements LlmClient {
         return new LlmException("unexpected error: " + rootMessage(e), true, 0, null, e);
     }
 
-    private static Duration retryAfter(List<String> values) {
+    /**
+     * The server's wait: {@code retry-after-ms} where sent (OpenAI's, finer than a second), else
+     * {@code Retry-After} in seconds; null for neither, or an HTTP date, which leaves the wait to
+     * the backoff policy.
+     */
+    static Duration retryAfter(List<String> millis, List<String> seconds) {
+        Double ms = number(millis);
+        if (ms != null) {
+            return Duration.ofMillis(Math.round(ms));
+        }
+        Double s = number(seconds);
+        return s == null ? null : Duration.ofMillis(Math.round(s * 1000));
+    }
+
+    private static Double number(List<String> values) {
         if (values == null || values.isEmpty()) {
             return null;
         }
         try {
-            return Duration.ofMillis((long) (Double.parseDouble(values.get(0).trim()) * 1000));
+            double v = Double.parseDouble(values.get(0).trim());
+            return v >= 0 && Double.isFinite(v) ? v : null;
         } catch (NumberFormatException e) {
-            return null; // an HTTP date: fall back to the backoff policy
+            return null;
         }
     }
 

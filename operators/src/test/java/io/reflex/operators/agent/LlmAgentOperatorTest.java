@@ -138,7 +138,7 @@ class LlmAgentOperatorTest {
     }
 
     private static LlmResponse answer(String content) {
-        return new LlmResponse(content, List.of(), "fake", 10, 5, 3);
+        return new LlmResponse(content, List.of(), "fake", 10, 5, 3, null);
     }
 
     /** Runs the mails the operator posted: the answers' callbacks, and due timers. */
@@ -418,6 +418,7 @@ class LlmAgentOperatorTest {
                         2,
                         0,
                         0,
+                        true,
                         2,
                         Duration.ofSeconds(10),
                         0,
@@ -494,7 +495,8 @@ class LlmAgentOperatorTest {
                                 "fake",
                                 10,
                                 5,
-                                3));
+                                3,
+                                null));
         drain(h);
         assertThat(fake.calls).hasSize(2);
         List<ChatMessage> conversation = fake.call(1).request().messages();
@@ -533,6 +535,7 @@ class LlmAgentOperatorTest {
                         2,
                         1,
                         0,
+                        true,
                         5,
                         Duration.ofSeconds(10),
                         0,
@@ -560,6 +563,7 @@ class LlmAgentOperatorTest {
                         2,
                         0,
                         0,
+                        true,
                         3,
                         Duration.ofSeconds(2),
                         0,

@@ -91,6 +91,27 @@ class OpenAiLlmClientTest {
     }
 
     @Test
+    void theProvidersQuotaFiguresComeWithAnswersAnd429s() throws Exception {
+        // 120 requests a minute over 1 s windows: 2 requests, then a 429 for about 500 ms.
+        stub.setQuota(new StubLlmServer.Quota(120, 600_000, 1_000));
+        RateLimits first = client.complete(request("a")).get(10, TimeUnit.SECONDS).rateLimits();
+        assertThat(first.limitRequests()).isEqualTo(120);
+        assertThat(first.remainingRequests()).isEqualTo(1);
+        assertThat(first.resetRequestsMs()).isBetween(1L, 500L);
+        assertThat(first.limitTokens()).isEqualTo(600_000);
+        assertThat(first.remainingTokens()).isBetween(0L, 10_000L);
+        client.complete(request("b")).get(10, TimeUnit.SECONDS);
+
+        LlmException e = failure();
+        assertThat(e.status()).isEqualTo(429);
+        assertThat(e.rateLimits().remainingRequests()).isZero();
+        // retry-after-ms wins over the whole seconds of Retry-After
+        assertThat(e.retryAfter()).isBetween(Duration.ofMillis(1), Duration.ofMillis(500));
+        assertThat(stub.quotaRequests()).isEqualTo(3);
+        assertThat(stub.quotaAdmittedRequests()).isEqualTo(2);
+    }
+
+    @Test
     void serverErrorsHangsAndMalformedBodiesAreRetryable() {
         stub.setSettings(StubLlmServer.Settings.healthy().withFaults(0, 1, 0, 0, 0));
         assertThat(failure()).matches(LlmException::retryable).matches(e -> e.status() == 500);
