@@ -54,9 +54,9 @@ class BenchSmokeITCase {
         assertThat(figures("latency", "p99_ms")).hasSize(3).allMatch(v -> v > 0);
         assertThat(figures("latency", "samples")).allMatch(v -> v > 0);
         assertThat(figures("state-size", "rocksdb_disk_mb_per_100k_keys"))
-                .hasSize(2)
+                .hasSize(3)
                 .allMatch(v -> v > 0);
-        assertThat(figures("state-size", "checkpoint_mb")).hasSize(2).allMatch(v -> v > 0);
+        assertThat(figures("state-size", "checkpoint_mb")).hasSize(3).allMatch(v -> v > 0);
         assertThat(figures("quota", "admitted_requests")).hasSize(2).allMatch(v -> v > 0);
     }
 

@@ -92,13 +92,24 @@ public final class ReflexJob {
                 KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
     }
 
+    /** RocksDB's compression per level: none for level 0, ZSTD for every level below. */
+    public static final String ROCKSDB_COMPRESSION = "NO_COMPRESSION;ZSTD_COMPRESSION";
+
     /**
-     * The job's Flink settings: RocksDB with incremental, exactly-once checkpoints, and the job
-     * file's buffer timeout.
+     * The job's Flink settings: RocksDB with {@link #ROCKSDB_COMPRESSION} and incremental,
+     * exactly-once checkpoints, and the job file's buffer timeout.
+     *
+     * <p>Level 0 holds the files that RocksDB writes when it flushes a memtable, and Flink's
+     * checkpoint flushes on the task thread: left uncompressed, that flush is the shortest pause
+     * (p50 53 ms per 1 s checkpoint in the latency benchmark, against 99 with RocksDB's default
+     * Snappy and 117 with ZSTD at every level, in the same run). Compaction moves the data into the
+     * lower levels on RocksDB's background threads, and ZSTD packs a key's state, mostly its recent
+     * events' JSON payloads, into about half of Snappy's bytes (the state-size benchmark).
      */
     public static Configuration configuration(JobFile job) {
         Configuration conf = new Configuration();
         conf.setString("state.backend.type", "rocksdb");
+        conf.setString("state.backend.rocksdb.compression.per.level", ROCKSDB_COMPRESSION);
         conf.setString("execution.checkpointing.incremental", "true");
         conf.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
         conf.setString(

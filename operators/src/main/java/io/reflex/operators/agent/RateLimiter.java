@@ -124,14 +124,15 @@ final class RateLimiter {
      * to cost.
      */
     void answered(Mark mark, RateLimits limits, long now, long promptTokens) {
+        long correction = 0;
         if (tokens != null && promptTokens > 0) {
             promptOverhead += 0.2 * ((promptTokens - mark.promptEstimate()) - promptOverhead);
-            long correction = promptTokens + maxCompletionTokens - mark.tokenCost();
+            correction = promptTokens + maxCompletionTokens - mark.tokenCost();
             if (correction != 0) {
                 tokens.take(now, correction);
             }
         }
-        observe(mark, limits, now);
+        observe(mark, limits, now, correction);
     }
 
     /**
@@ -140,7 +141,7 @@ final class RateLimiter {
      */
     void rateLimited(Mark mark, RateLimits limits, long now) {
         if (limits != null) {
-            observe(mark, limits, now);
+            observe(mark, limits, now, 0);
             return;
         }
         if (requests != null) {
@@ -151,7 +152,11 @@ final class RateLimiter {
         }
     }
 
-    private void observe(Mark mark, RateLimits limits, long now) {
+    /**
+     * Re-seeds each limit from the figures of the request sent at {@code mark}, whose cost the
+     * provider counted as what was taken for it plus {@code tokenCorrection}.
+     */
+    private void observe(Mark mark, RateLimits limits, long now, long tokenCorrection) {
         if (limits == null) {
             return;
         }
@@ -166,7 +171,7 @@ final class RateLimiter {
         if (tokens != null && limits.remainingTokens() >= 0) {
             tokens.observe(
                     mark.sequence(),
-                    mark.tokensSent(),
+                    mark.tokensSent() + tokenCorrection,
                     limits.remainingTokens(),
                     limits.resetTokensMs(),
                     now);
@@ -219,6 +224,7 @@ final class RateLimiter {
         private void refill(long now) {
             if (snapshotSequence >= 0 && !fresh(now)) {
                 capacity = evenCapacity; // the figures are stale: back to an even split
+                level = Math.min(level, capacity);
             }
             if (now > last) {
                 level = Math.min(capacity, level + (now - last) * perMs);

@@ -70,6 +70,22 @@ class RateLimiterTest {
         assertThat(r.mark().tokenCost()).isEqualTo(440);
     }
 
+    @Test
+    void theProvidersTokenFiguresAlreadyHoldTheAnswersTrueCost() {
+        // 60,000 tokens a minute, one subtask, figures followed; a call's bound is 100 tokens.
+        RateLimiter r = new RateLimiter(0, 60_000, 1, true, 100, 0);
+        assertThat(r.acquire(0, 300)).isZero(); // taken as 400
+        RateLimiter.Mark m = r.mark();
+        // The provider counted 500 + 100 and then had 8,800 left: the 200 more it counted are in
+        // those 8,800 and must not be taken a second time.
+        r.answered(m, new RateLimits(-1, -1, -1, 60_000, 8_800, 1_200), 10, 500);
+        int calls = 0;
+        while (r.acquire(10, 300) == 0) { // 300 + 40 learnt + 100 each
+            calls++;
+        }
+        assertThat(calls).isEqualTo(8_800 / 440);
+    }
+
     /** Two subtasks, one hot and one cold, against a provider that enforces a shared quota. */
     @Test
     void aHotSubtaskUsesWhatAColdOneLeavesWithoutTooManyRequests() {
