@@ -29,6 +29,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -91,15 +92,18 @@ final class LatencyBench {
         try (StubLlmServer stub =
                 StubLlmServer.start(
                         0, StubLlmServer.Settings.healthy().withLatency(stubLatencyMs, 0), 5)) {
-            /** A row; {@code label} names it in the chart. */
+            /**
+             * A row; {@code label} names it in the chart, {@code flink} holds the Flink settings it
+             * changes.
+             */
             record Variant(
                     String name,
                     String label,
                     boolean plain,
                     String delivery,
-                    String bufferTimeout,
                     String sections,
-                    String rocksDbCompression) {}
+                    Map<String, String> flink) {}
+            String compression = RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL.key();
             List<Variant> variants =
                     List.of(
                             new Variant(
@@ -107,58 +111,51 @@ final class LatencyBench {
                                     "plain flink ALO",
                                     true,
                                     "at-least-once",
-                                    null,
                                     "",
-                                    null),
+                                    Map.of()),
                             new Variant(
                                     "reflex at-least-once",
                                     "reflex ALO",
                                     false,
                                     "at-least-once",
-                                    null,
                                     "",
-                                    null),
+                                    Map.of()),
                             new Variant(
                                     "reflex exactly-once",
                                     "reflex EO",
                                     false,
                                     "exactly-once",
-                                    null,
                                     "",
-                                    null),
+                                    Map.of()),
                             new Variant(
                                     "reflex at-least-once, buffer-timeout 100ms (Flink's default)",
                                     "reflex ALO, 100 ms buffers",
                                     false,
                                     "at-least-once",
-                                    "100 ms",
                                     "",
-                                    null),
+                                    Map.of("execution.buffer-timeout.interval", "100 ms")),
                             new Variant(
                                     "reflex at-least-once, no statistics cache"
                                             + " (detector.cache-bytes 0)",
                                     "reflex ALO, no cache",
                                     false,
                                     "at-least-once",
-                                    null,
                                     "detector:\n  cache-bytes: 0",
-                                    null),
+                                    Map.of()),
                             new Variant(
                                     "reflex at-least-once, RocksDB's default Snappy files",
                                     "reflex ALO, Snappy",
                                     false,
                                     "at-least-once",
-                                    null,
                                     "",
-                                    "SNAPPY_COMPRESSION"),
+                                    Map.of(compression, "SNAPPY_COMPRESSION")),
                             new Variant(
                                     "reflex at-least-once, ZSTD files at every level",
                                     "reflex ALO, ZSTD everywhere",
                                     false,
                                     "at-least-once",
-                                    null,
                                     "",
-                                    "ZSTD_COMPRESSION"));
+                                    Map.of(compression, "ZSTD_COMPRESSION")));
             if (ctx.smoke()) {
                 variants = variants.subList(0, 3);
             }
@@ -207,14 +204,7 @@ final class LatencyBench {
                                 checkpointInterval,
                                 "",
                                 v.sections());
-                Configuration extra = new Configuration();
-                if (v.bufferTimeout() != null) {
-                    extra.setString("execution.buffer-timeout.interval", v.bufferTimeout());
-                }
-                if (v.rocksDbCompression() != null) {
-                    extra.setString(
-                            "state.backend.rocksdb.compression.per.level", v.rocksDbCompression());
-                }
+                Configuration extra = Configuration.fromMap(v.flink());
                 Measured m =
                         measure(
                                 ctx,

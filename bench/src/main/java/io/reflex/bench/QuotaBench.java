@@ -86,7 +86,7 @@ public final class QuotaBench {
         Map<String, List<Double>> series = new LinkedHashMap<>();
         series.put("quota used", new ArrayList<>());
         series.put("answered 429", new ArrayList<>());
-        Map<String, double[]> figures = new LinkedHashMap<>();
+        Map<String, Measured> figures = new LinkedHashMap<>();
         try (StubLlmServer stub =
                 StubLlmServer.start(
                         0, StubLlmServer.Settings.healthy().withLatency(latencyMs, 0), 7)) {
@@ -94,7 +94,7 @@ public final class QuotaBench {
                 String variant = shared ? "shared-by-provider" : "split-evenly";
                 StubLlmServer.Quota quota =
                         new StubLlmServer.Quota(requestsPerMinute, tokensPerMinute, windowMs);
-                double[] f =
+                Measured m =
                         run(
                                 ctx,
                                 variant,
@@ -104,51 +104,45 @@ public final class QuotaBench {
                                 triggersPerSecond,
                                 hotShare,
                                 measureSeconds);
-                figures.put(variant, f);
+                figures.put(variant, m);
                 ObjectNode r = report.results().addObject();
                 r.put("variant", variant);
-                r.put("seconds", BenchReport.round(f[0], 1));
-                r.put("requests", (long) f[1]);
-                r.put("admitted_requests", (long) f[2]);
-                r.put("admitted_tokens", (long) f[3]);
-                r.put("answered_429", (long) f[4]);
-                r.put("request_quota_used", BenchReport.round(f[5], 3));
-                r.put("token_quota_used", BenchReport.round(f[6], 3));
-                r.put("quota_used", BenchReport.round(Math.max(f[5], f[6]), 3));
-                r.put("share_429", BenchReport.round(f[4] / Math.max(1, f[1]), 4));
-                series.get("quota used").add(BenchReport.round(Math.max(f[5], f[6]) * 100, 1));
-                series.get("answered 429")
-                        .add(BenchReport.round(f[4] / Math.max(1, f[1]) * 100, 2));
+                r.put("seconds", BenchReport.round(m.seconds(), 1));
+                r.put("requests", m.requests());
+                r.put("admitted_requests", m.admitted());
+                r.put("admitted_tokens", m.tokens());
+                r.put("answered_429", m.rejected());
+                r.put("request_quota_used", BenchReport.round(m.requestUse(), 3));
+                r.put("token_quota_used", BenchReport.round(m.tokenUse(), 3));
+                r.put("quota_used", BenchReport.round(m.use(), 3));
+                r.put("share_429", BenchReport.round(m.rejectedShare(), 4));
+                series.get("quota used").add(BenchReport.round(m.use() * 100, 1));
+                series.get("answered 429").add(BenchReport.round(m.rejectedShare() * 100, 2));
                 System.out.printf(
                         "  %-20s %5.1f s  requests %5d  admitted %5d (%.1f%% of requests quota,"
                                 + " %.1f%% of tokens quota)  429s %d%n",
                         variant,
-                        f[0],
-                        (long) f[1],
-                        (long) f[2],
-                        f[5] * 100,
-                        f[6] * 100,
-                        (long) f[4]);
+                        m.seconds(),
+                        m.requests(),
+                        m.admitted(),
+                        m.requestUse() * 100,
+                        m.tokenUse() * 100,
+                        m.rejected());
             }
         }
-        double[] shared = figures.get("shared-by-provider");
-        double[] even = figures.get("split-evenly");
-        double sharedUse = Math.max(shared[5], shared[6]);
-        double evenUse = Math.max(even[5], even[6]);
-        report.ratio("shared-by-provider quota used", sharedUse, "admitted over admissible");
-        report.ratio("split-evenly quota used", evenUse, "admitted over admissible");
+        Measured shared = figures.get("shared-by-provider");
+        Measured even = figures.get("split-evenly");
+        report.ratio("shared-by-provider quota used", shared.use(), "admitted over admissible");
+        report.ratio("split-evenly quota used", even.use(), "admitted over admissible");
         report.ratio(
-                "shared-by-provider / split-evenly", sharedUse / evenUse, "quota used, same run");
+                "shared-by-provider / split-evenly",
+                shared.use() / even.use(),
+                "quota used, same run");
         report.ratio(
-                "shared-by-provider answered 429",
-                shared[4] / Math.max(1, shared[1]),
-                "429s over requests");
-        report.target("shared-by-provider quota used >= 0.95", 0.95, sharedUse, true);
+                "shared-by-provider answered 429", shared.rejectedShare(), "429s over requests");
+        report.target("shared-by-provider quota used >= 0.95", 0.95, shared.use(), true);
         report.target(
-                "shared-by-provider answered 429 < 0.01",
-                0.01,
-                shared[4] / Math.max(1, shared[1]),
-                false);
+                "shared-by-provider answered 429 < 0.01", 0.01, shared.rejectedShare(), false);
         report.note(
                 "Split evenly, subtask 0 keeps to half the quota while subtask 1 leaves most of its"
                         + " half unused. Shared by the provider's figures, each subtask spends its"
@@ -172,10 +166,32 @@ public final class QuotaBench {
     }
 
     /**
-     * Runs the job until {@code seconds} after the stub's first request, then cancels it; returns
-     * seconds, requests, admitted requests, admitted tokens, 429s, and the use of each limit.
+     * One variant's figures at the stub: the requests it counted against the quota, those it
+     * admitted and their tokens, and the share of each limit used.
      */
-    private static double[] run(
+    private record Measured(
+            double seconds,
+            long requests,
+            long admitted,
+            long tokens,
+            double requestUse,
+            double tokenUse) {
+        long rejected() {
+            return requests - admitted;
+        }
+
+        double rejectedShare() {
+            return (double) rejected() / Math.max(1, requests);
+        }
+
+        /** The use of the limit that binds. */
+        double use() {
+            return Math.max(requestUse, tokenUse);
+        }
+    }
+
+    /** Runs the job until {@code seconds} after the stub's first request, then cancels it. */
+    private static Measured run(
             BenchContext ctx,
             String variant,
             StubLlmServer stub,
@@ -242,17 +258,17 @@ public final class QuotaBench {
                 }
             }
             double elapsed = (System.nanoTime() - started) / 1e9;
-            double requests = stub.quotaRequests();
-            double admitted = stub.quotaAdmittedRequests();
-            double tokens = stub.quotaAdmittedTokens();
-            double rejected = requests - admitted;
-            double windowMinutes = quota.windowMs() / 60_000.0;
-            double requestUse =
-                    admitted / (quota.requestsPerMinute() * (windowMinutes + elapsed / 60));
-            double tokenUse = tokens / (quota.tokensPerMinute() * (windowMinutes + elapsed / 60));
-            return new double[] {
-                elapsed, requests, admitted, tokens, rejected, requestUse, tokenUse
-            };
+            // The most the stub could admit: a full window, then the refill.
+            double minutes = quota.windowMs() / 60_000.0 + elapsed / 60;
+            long admitted = stub.quotaAdmittedRequests();
+            long tokens = stub.quotaAdmittedTokens();
+            return new Measured(
+                    elapsed,
+                    stub.quotaRequests(),
+                    admitted,
+                    tokens,
+                    admitted / (quota.requestsPerMinute() * minutes),
+                    tokens / (quota.tokensPerMinute() * minutes));
         } finally {
             job.cancel().get();
             stub.setQuota(null);

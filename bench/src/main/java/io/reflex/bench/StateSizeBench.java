@@ -20,6 +20,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -106,12 +107,12 @@ final class StateSizeBench {
                 "reflex / plain-flink, checkpoint",
                 reflex[2] / plain[2],
                 "bytes per key in a checkpoint");
-        double bytesPerKey = reflex[1] * 1024 * 1024 / 100_000;
+        double bytesPerKey = bytesPerKey(reflex[1]);
         report.ratio(
                 "reflex RocksDB bytes per key",
                 bytesPerKey,
                 "on disk, after " + perKey + " trades per key");
-        double compactedPerKey = compacted[1] * 1024 * 1024 / 100_000;
+        double compactedPerKey = bytesPerKey(compacted[1]);
         report.ratio(
                 "reflex RocksDB bytes per key, ZSTD at every level",
                 compactedPerKey,
@@ -161,6 +162,10 @@ final class StateSizeBench {
         return report;
     }
 
+    private static double bytesPerKey(double mbPer100kKeys) {
+        return mbPer100kKeys * 1024 * 1024 / 100_000;
+    }
+
     /** Reflex with ZSTD at level 0 too: the size of its state once compacted. */
     private static final String ZSTD_EVERYWHERE = "reflex, ZSTD at every level";
 
@@ -194,7 +199,8 @@ final class StateSizeBench {
         extra.setString("state.backend.rocksdb.localdir", rocksdb.toString());
         extra.setString("execution.checkpointing.num-retained", "1");
         if (variant.equals(ZSTD_EVERYWHERE)) {
-            extra.setString("state.backend.rocksdb.compression.per.level", "ZSTD_COMPRESSION");
+            extra.setString(
+                    RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL.key(), "ZSTD_COMPRESSION");
         }
         StreamExecutionEnvironment env = ctx.env(BenchJobs.configuration(job, extra));
         String probe = job.name() + "-" + System.nanoTime();

@@ -21,6 +21,7 @@ import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -109,7 +110,7 @@ public final class ReflexJob {
     public static Configuration configuration(JobFile job) {
         Configuration conf = new Configuration();
         conf.setString("state.backend.type", "rocksdb");
-        conf.setString("state.backend.rocksdb.compression.per.level", ROCKSDB_COMPRESSION);
+        conf.setString(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL.key(), ROCKSDB_COMPRESSION);
         conf.setString("execution.checkpointing.incremental", "true");
         conf.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
         conf.setString(

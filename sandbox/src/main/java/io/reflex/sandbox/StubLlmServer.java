@@ -367,7 +367,7 @@ public final class StubLlmServer implements AutoCloseable {
             QuotaBuckets q = quota;
             if (q != null) {
                 long cost =
-                        Math.max(1, body.length / 4)
+                        promptTokens(body)
                                 + request.path("max_completion_tokens")
                                         .asLong(request.path("max_tokens").asLong(0));
                 long retryMs = q.admit(System.nanoTime(), cost, ex.getResponseHeaders());
@@ -601,13 +601,17 @@ public final class StubLlmServer implements AutoCloseable {
         choice.put("finish_reason", "stop");
         choice.putNull("logprobs");
         ObjectNode usage = c.putObject("usage");
-        // About four characters a token, as for English text.
-        long prompt = Math.max(1, body.length / 4);
+        long prompt = promptTokens(body);
         long completion = Math.max(1, content == null ? 8 : content.length() / 4);
         usage.put("prompt_tokens", prompt);
         usage.put("completion_tokens", completion);
         usage.put("total_tokens", prompt + completion);
         return c;
+    }
+
+    /** A request's prompt tokens: about four characters a token, as for English text. */
+    private static long promptTokens(byte[] body) {
+        return Math.max(1, body.length / 4);
     }
 
     private void record(Outcome outcome) {

@@ -353,8 +353,10 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     private void onAnswer(
             Object key, long call, RateLimiter.Mark mark, LlmResponse response, Throwable error)
             throws Exception {
+        long now = now();
+        LlmException failure = error == null ? null : LlmException.from(error);
         // Every answer tells the quota's state, a superseded one's too.
-        observeQuota(mark, response, error);
+        observeQuota(mark, response, failure, now);
         Long expected = inFlight.get(key);
         if (expected == null || expected != call) {
             return; // superseded
@@ -366,9 +368,8 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             return;
         }
         PendingRequest p = s.pending;
-        long now = now();
-        if (error != null) {
-            onFailure(key, s, LlmException.from(error), now);
+        if (failure != null) {
+            onFailure(key, s, failure, now);
             return;
         }
         if (breaker.state() != CircuitBreaker.CLOSED) {
@@ -441,17 +442,14 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         finish(key, s);
     }
 
-    private void observeQuota(RateLimiter.Mark mark, LlmResponse response, Throwable error) {
-        long now = now();
-        if (error == null) {
+    private void observeQuota(
+            RateLimiter.Mark mark, LlmResponse response, LlmException failure, long now) {
+        if (failure == null) {
             limiter.answered(mark, response.rateLimits(), now, response.promptTokens());
-            return;
-        }
-        LlmException e = LlmException.from(error);
-        if (e.status() == 429) {
-            limiter.rateLimited(mark, e.rateLimits(), now);
+        } else if (failure.status() == 429) {
+            limiter.rateLimited(mark, failure.rateLimits(), now);
         } else {
-            limiter.answered(mark, e.rateLimits(), now, 0);
+            limiter.answered(mark, failure.rateLimits(), now, 0);
         }
     }
 

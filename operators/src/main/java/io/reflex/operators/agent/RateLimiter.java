@@ -32,9 +32,9 @@ final class RateLimiter {
     private final Dimension requests;
     private final Dimension tokens;
     private final long maxCompletionTokens;
-    private long sequence;
-    private long lastPromptEstimate;
-    private long lastCost;
+
+    /** The request that {@link #acquire} let out last. */
+    private Mark last = new Mark(0, 0, 0, 0, 0);
 
     /**
      * Prompt tokens the provider counts beyond the messages' own (the response schema, the tools,
@@ -95,27 +95,26 @@ final class RateLimiter {
             wait = Math.max(wait, tokens.waitFor(now, tokenCost));
         }
         if (wait == 0) {
-            sequence++;
-            lastPromptEstimate = promptTokens;
-            lastCost = tokenCost;
             if (requests != null) {
                 requests.take(now, 1);
             }
             if (tokens != null) {
                 tokens.take(now, tokenCost);
             }
+            last =
+                    new Mark(
+                            last.sequence() + 1,
+                            requests == null ? 0 : requests.sent,
+                            tokens == null ? 0 : tokens.sent,
+                            promptTokens,
+                            tokenCost);
         }
         return wait;
     }
 
     /** The mark of the request that {@link #acquire} has just let out. */
     Mark mark() {
-        return new Mark(
-                sequence,
-                requests == null ? 0 : requests.sent,
-                tokens == null ? 0 : tokens.sent,
-                lastPromptEstimate,
-                lastCost);
+        return last;
     }
 
     /**

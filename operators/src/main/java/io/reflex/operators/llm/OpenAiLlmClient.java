@@ -310,24 +310,12 @@ public final class OpenAiLlmClient implements LlmClient {
      * the backoff policy.
      */
     static Duration retryAfter(List<String> millis, List<String> seconds) {
-        Double ms = number(millis);
+        Double ms = RateLimits.headerNumber(millis);
         if (ms != null) {
             return Duration.ofMillis(Math.round(ms));
         }
-        Double s = number(seconds);
+        Double s = RateLimits.headerNumber(seconds);
         return s == null ? null : Duration.ofMillis(Math.round(s * 1000));
-    }
-
-    private static Double number(List<String> values) {
-        if (values == null || values.isEmpty()) {
-            return null;
-        }
-        try {
-            double v = Double.parseDouble(values.get(0).trim());
-            return v >= 0 && Double.isFinite(v) ? v : null;
-        } catch (NumberFormatException e) {
-            return null;
-        }
     }
 
     private static String rootMessage(Throwable e) {

@@ -86,14 +86,21 @@ public record RateLimits(
     }
 
     private static long number(List<String> values) {
+        Double v = headerNumber(values);
+        return v == null ? -1 : v.longValue();
+    }
+
+    /** A header's first value as a finite number of at least 0, or null. */
+    static Double headerNumber(List<String> values) {
         String v = first(values);
         if (v == null) {
-            return -1;
+            return null;
         }
         try {
-            return Math.max(0, (long) Double.parseDouble(v.trim()));
+            double d = Double.parseDouble(v.trim());
+            return d >= 0 && Double.isFinite(d) ? d : null;
         } catch (NumberFormatException e) {
-            return -1;
+            return null;
         }
     }
 }
