@@ -15,11 +15,13 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
@@ -81,6 +83,7 @@ final class StateSizeBench {
                 double heap = d.heapMb * per;
                 double disk = d.rocksDbMb * per;
                 double checkpoint = d.checkpointMb * per;
+                double savepoint = d.savepointMb * per;
                 ObjectNode r = report.result(variant);
                 r.put("keys", keys);
                 r.put("heap_mb_per_100k_keys", BenchReport.round(heap, 2));
@@ -89,11 +92,15 @@ final class StateSizeBench {
                 r.put("heap_growth_mb", BenchReport.round(d.heapMb, 1));
                 r.put("rocksdb_growth_mb", BenchReport.round(d.rocksDbMb, 2));
                 r.put("checkpoint_mb", BenchReport.round(d.checkpointMb, 2));
-                slopes.put(variant, new double[] {heap, disk, checkpoint});
+                r.put("canonical_savepoint_mb_per_100k_keys", BenchReport.round(savepoint, 2));
+                r.put(
+                        "canonical_savepoint_bytes_per_key",
+                        BenchReport.round(bytesPerKey(savepoint), 1));
+                slopes.put(variant, new double[] {heap, disk, checkpoint, savepoint});
                 System.out.printf(
                         "  %-12s per 100k keys: heap %.1f MB, RocksDB %.2f MB on disk,"
-                                + " checkpoint %.2f MB%n",
-                        variant, heap, disk, checkpoint);
+                                + " checkpoint %.2f MB, canonical savepoint %.2f MB%n",
+                        variant, heap, disk, checkpoint, savepoint);
             }
         }
         double[] reflex = slopes.get("reflex");
@@ -107,6 +114,14 @@ final class StateSizeBench {
                 "reflex / plain-flink, checkpoint",
                 reflex[2] / plain[2],
                 "bytes per key in a checkpoint");
+        report.ratio(
+                "reflex live state bytes per key (canonical savepoint)",
+                bytesPerKey(reflex[3]),
+                "each live entry once, as Flink serializes it, uncompressed");
+        report.ratio(
+                "plain-flink live state bytes per key (canonical savepoint)",
+                bytesPerKey(plain[3]),
+                "each live entry once, as Flink serializes it, uncompressed");
         double bytesPerKey = bytesPerKey(reflex[1]);
         report.ratio(
                 "reflex RocksDB bytes per key",
@@ -127,10 +142,17 @@ final class StateSizeBench {
                         + " full GC and moves by a few MB between runs (the broker and the stub"
                         + " share the JVM).");
         report.note(
-                "Most of Reflex's bytes per key are the recent events' ring (up to"
-                        + " context-events slots, each with its event's payload and a RocksDB key"
-                        + " of its own); the statistics value holds 3 rules and 3 id hashes here."
-                        + " Both are bounded by the detector's settings.");
+                "Most of Reflex's bytes per key are the recent events (up to context-events,"
+                        + " each with its event's payload), kept in the key's one value since"
+                        + " KeyStats format 4; the value also holds 3 rules' statistics and 3 id"
+                        + " hashes here. All of it is bounded by the detector's settings.");
+        report.note(
+                "On disk, RocksDB holds every version of a value written since its last"
+                        + " compaction: a key written three times (once per trade, as the trades"
+                        + " of 200,000 keys come key after key and the statistics cache evicts"
+                        + " between them) is there up to three times until compaction drops the"
+                        + " older ones. The canonical savepoint, taken when the job stops, holds"
+                        + " each live entry once: it is the state's own size.");
         report.note(
                 "The job writes RocksDB's level-0 files (those a flush writes, which is what"
                         + " a checkpoint does) uncompressed, to keep the checkpoint's pause short,"
@@ -169,7 +191,12 @@ final class StateSizeBench {
     /** Reflex with ZSTD at level 0 too: the size of its state once compacted. */
     private static final String ZSTD_EVERYWHERE = "reflex, ZSTD at every level";
 
-    private record Sample(double heapMb, double rocksDbMb, double checkpointMb) {}
+    /**
+     * One job's growth: heap, RocksDB's working directory and the checkpoint directory when a
+     * checkpoint holds every trade, then the canonical savepoint it stops with.
+     */
+    private record Sample(
+            double heapMb, double rocksDbMb, double checkpointMb, double savepointMb) {}
 
     private static Sample sample(
             BenchContext ctx,
@@ -219,19 +246,39 @@ final class StateSizeBench {
                     kafka.bootstrapServers(), topics.events(), keys, perKey, share, 5);
             waitForCommittedEnd(
                     kafka, client, job.sources().get(0).groupId(), topics.events(), keys);
-            Sample s =
-                    new Sample(
-                            heapAfterGcMb() - heapBefore,
-                            sizeMb(rocksdb, true) - diskBefore,
-                            sizeMb(checkpoints, false));
+            double heap = heapAfterGcMb() - heapBefore;
+            double disk = sizeMb(rocksdb, true) - diskBefore;
+            double checkpoint = sizeMb(checkpoints, false);
+            // A canonical savepoint holds each live entry once, as Flink serializes it (key,
+            // value, TTL timestamp), uncompressed: the state's own size, whatever RocksDB has
+            // compacted by then.
+            Path savepoints = ctx.scratch("savepoints");
+            client.stopWithSavepoint(
+                            false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+                    .get(2, TimeUnit.MINUTES);
+            Sample s = new Sample(heap, disk, checkpoint, sizeMb(savepoints, false));
             System.out.printf(
-                    "    %-12s %7d keys: heap %+.1f MB, RocksDB %+.2f MB, checkpoint %.2f MB%n",
-                    variant, keys, s.heapMb, s.rocksDbMb, s.checkpointMb);
+                    "    %-12s %7d keys: heap %+.1f MB, RocksDB %+.2f MB, checkpoint %.2f MB,"
+                            + " canonical savepoint %.2f MB%n",
+                    variant, keys, s.heapMb, s.rocksDbMb, s.checkpointMb, s.savepointMb);
             return s;
         } finally {
-            client.cancel().get(60, TimeUnit.SECONDS);
+            cancelUnlessEnded(client);
             BenchJobs.Probe.remove(probe);
             waitTerminal(client);
+        }
+    }
+
+    /** Cancels the job unless it has ended (stopped with its savepoint, or failed). */
+    private static void cancelUnlessEnded(JobClient client) throws Exception {
+        boolean ended;
+        try {
+            ended = client.getJobStatus().get().isTerminalState();
+        } catch (ExecutionException | IllegalStateException e) {
+            ended = true; // the job's MiniCluster has shut down with it
+        }
+        if (!ended) {
+            client.cancel().get(60, TimeUnit.SECONDS);
         }
     }
 

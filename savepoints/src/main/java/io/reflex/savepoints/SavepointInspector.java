@@ -54,9 +54,13 @@ import org.apache.flink.util.Collector;
  * Processor API and prints it as JSON lines, one per operator and key:
  *
  * <pre>
- * {"operator":"detector","key":"ACME","state":{...rolling statistics...},"recent":[...events...]}
+ * {"operator":"detector","key":"ACME","state":{...statistics, "recent":[...events...]},"recent":[]}
  * {"operator":"llm-agent","key":"ACME","pending":{...},"backlog":[...],"memory":{...}}
  * </pre>
+ *
+ * <p>A detector line's {@code state.recent} holds the recent events kept in the key's value; the
+ * line's own {@code recent} holds those that earlier versions kept beside it (a list state, then a
+ * ring of map-state slots), which the job moves into the value on the key's next event.
  *
  * <p>State written with a TTL is shown even when it has expired but was not yet cleaned up: the
  * inspector uses the job's state names and types, not its TTL durations, so what it prints is what

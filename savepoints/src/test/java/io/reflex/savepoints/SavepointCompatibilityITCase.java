@@ -64,16 +64,27 @@ class SavepointCompatibilityITCase {
             // DetectorState gained eventsSeen after 0.1: old state reads back with it at 0.
             JsonNode seen = detector.get(k).at("/state/eventsSeen");
             assertThat(seen.isNumber()).as(k + " has the new field").isTrue();
-            // The recent events moved from DetectorState to a list state of their own after 0.1;
-            // the detector moves old ones over on the key's next event.
-            if (savepoint.getFileName().toString().equals("reflex-0.1")) {
-                assertThat(seen.asLong()).isZero();
-                assertThat(detector.get(k).at("/state/recent")).hasSize(5);
-                assertThat(detector.get(k).get("recent")).isEmpty();
-            } else {
-                assertThat(seen.asLong()).isEqualTo(5);
-                assertThat(detector.get(k).at("/state/recent")).isEmpty();
-                assertThat(detector.get(k).get("recent")).hasSize(5);
+            // The recent events were in DetectorState in 0.1, then in states of their own beside
+            // the value (0.2: a ring of map-state slots), and are in the value again since; the
+            // detector moves old ones in on the key's next event. The inspector shows both places.
+            JsonNode inValue = detector.get(k).at("/state/recent");
+            JsonNode beside = detector.get(k).get("recent");
+            switch (savepoint.getFileName().toString()) {
+                case "reflex-0.1" -> {
+                    assertThat(seen.asLong()).isZero();
+                    assertThat(inValue).hasSize(5);
+                    assertThat(beside).isEmpty();
+                }
+                case "reflex-0.2" -> {
+                    assertThat(seen.asLong()).isEqualTo(5);
+                    assertThat(inValue).isEmpty();
+                    assertThat(beside).hasSize(5);
+                }
+                default -> {
+                    assertThat(seen.asLong()).isEqualTo(5);
+                    assertThat(inValue).hasSize(5);
+                    assertThat(beside).isEmpty();
+                }
             }
             JsonNode rule = detector.get(k).at("/state/rules/price-move");
             assertThat(rule.get("count").asLong()).as(k + " statistics").isEqualTo(5);

@@ -28,18 +28,20 @@ import org.apache.flink.streaming.api.operators.KeyContext;
 import org.apache.flink.util.Collector;
 
 /**
- * The keyed detection step. Per key it keeps one {@link KeyStats} (each rule's statistics and the
- * ids of the latest events, to drop replays), and the recent events in a ring that is written once
- * per event and read only when a rule fires. Run by a {@link DetectorOperator}, the statistics of
- * the keys seen since the last checkpoint are cached on the heap ({@link StatsCache}, {@code
- * detector.cache-bytes} per subtask), written back once a change is {@code
- * detector.cache-write-delay} old and before each checkpoint barrier: a key's events then cost one
- * state read per checkpoint interval and one write per write delay. Run on its own, it reads and
- * writes them on every event. It emits a {@link Trigger} with a compact context when a rule fires
- * and is not cooling down. {@code absence} rules use event-time timers. All state has a TTL.
+ * The keyed detection step. Per key it keeps one {@link KeyStats}: each rule's statistics, the ids
+ * of the latest events to drop replays, and the newest {@code context-events} events for a
+ * trigger's context. Run by a {@link DetectorOperator}, the values of the keys seen since the last
+ * checkpoint are cached on the heap ({@link StatsCache}, {@code detector.cache-bytes} per subtask),
+ * written back once a change is {@code detector.cache-write-delay} old and before each checkpoint
+ * barrier: a key's events then cost one state read per checkpoint interval and one write per write
+ * delay. Run on its own, it reads and writes the value once per event. It emits a {@link Trigger}
+ * with a compact context when a rule fires and is not cooling down. {@code absence} rules use
+ * event-time timers. All state has a TTL.
  *
- * <p>State in the 0.1 format ({@link DetectorState} and a map state of event ids) is moved into a
- * {@code KeyStats} on the key's first event or timer after an upgrade, and cleared.
+ * <p>State of the earlier formats is moved into a {@code KeyStats} on the key's first event or
+ * timer after an upgrade, and cleared: the 0.1 format's ({@link DetectorState} and a map state of
+ * event ids), and the recent events that were kept beside the value (a list state, then a ring of
+ * map-state slots).
  *
  * <p>Every event is counted: it updates state ({@code events}), is a replayed duplicate ({@code
  * duplicates}), or also fires ({@code triggers}).
@@ -55,12 +57,13 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
 
     public static final String SEEN_IDS_STATE_NAME = "detector-seen-ids";
 
-    /** The recent events of the commits between 0.1 and the ring, read only to move them over. */
+    /** The recent events of {@code KeyStats} format 1, read only to move them over. */
     public static final String RECENT_STATE_NAME = "detector-recent";
 
     /**
-     * The recent events: a ring of {@code context-events} slots per key, each written with one put
-     * and no read ({@code seq % context-events}), read only when a rule fires.
+     * The recent events of {@code KeyStats} formats 2 and 3 (Reflex 0.2): a ring of {@code
+     * context-events} map-state slots per key ({@code seq % context-events}), read only to move
+     * them over.
      */
     public static final String RECENT_SLOTS_STATE_NAME = "detector-recent-slots";
 
@@ -115,7 +118,9 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return d;
     }
 
-    /** The descriptor of the recent events' list of the commits after 0.1, for moving them over. */
+    /**
+     * The descriptor of the recent events' list of {@code KeyStats} format 1, to move them over.
+     */
     public static ListStateDescriptor<RecentEvent> recentDescriptor(DetectorOptions options) {
         ListStateDescriptor<RecentEvent> d =
                 new ListStateDescriptor<>(RECENT_STATE_NAME, TypeInformation.of(RecentEvent.class));
@@ -123,7 +128,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return d;
     }
 
-    /** The recent events' ring, with the job's TTL. */
+    /** The recent events' ring of formats 2 and 3, with the job's TTL, to move them over. */
     public static MapStateDescriptor<Integer, RecentEvent> recentSlotsDescriptor(
             DetectorOptions options) {
         MapStateDescriptor<Integer, RecentEvent> d = recentSlotsDescriptor();
@@ -131,7 +136,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return d;
     }
 
-    /** The recent events' ring without a TTL: savepoint tooling sets its own. */
+    /** The recent events' ring of formats 2 and 3 without a TTL: savepoint tooling sets its own. */
     public static MapStateDescriptor<Integer, RecentEvent> recentSlotsDescriptor() {
         return new MapStateDescriptor<>(
                 RECENT_SLOTS_STATE_NAME, IntSerializer.INSTANCE, RecentEventSerializer.INSTANCE);
@@ -299,8 +304,8 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
 
     /**
      * The current key's statistics: cached, or read from the state. A key without them may have
-     * state of the 0.1 format, and one read in format version 1 still has its recent events in the
-     * list state: move it over once, clear it, and keep the result at once, whatever the event
+     * state of the 0.1 format, and one read in an earlier format has its recent events beside it:
+     * move them in once, clear what they were in, and keep the result at once, whatever the event
      * turns out to be. That costs more lookups on such a key's first event only.
      */
     private KeyStats load(String key, long now) throws Exception {
@@ -309,7 +314,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             return s;
         }
         s = stats.value();
-        if (s != null && !s.recentInList) {
+        if (s != null && s.recentIn == KeyStats.RecentIn.VALUE) {
             if (cache != null) {
                 cache.admit(key, s, now);
             }
@@ -349,11 +354,12 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     }
 
     /**
-     * Moves the recent events of the older formats into the ring: those in the 0.1 POJO ({@code
-     * old}, when given), then those in the list state of the formats after it.
+     * Moves the recent events of the older formats into {@code s}, oldest first: those in the 0.1
+     * POJO ({@code old}, when given), in the list state of format 1, and in the ring of slots of
+     * formats 2 and 3; then clears those states. Only the newest {@code context-events} are kept.
      */
     private void moveRecentEvents(KeyStats s, DetectorState old) throws Exception {
-        s.recentInList = false;
+        s.recentIn = KeyStats.RecentIn.VALUE;
         List<RecentEvent> moved = new ArrayList<>();
         if (old != null) {
             moved.addAll(old.recent);
@@ -362,15 +368,13 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         if (listed != null) {
             listed.forEach(moved::add);
         }
-        if (moved.isEmpty()) {
-            return; // moved already: the ring's sequence goes on
-        }
-        s.recentCount = 0; // counted the list's events; the ring starts from its first slot
-        int n = Math.max(1, options.contextEvents());
-        for (RecentEvent e : moved.subList(Math.max(0, moved.size() - n), moved.size())) {
+        moved.addAll(inWriteOrder(recentSlots.values()));
+        s.clearRecent();
+        for (RecentEvent e : moved) {
             remember(s, e.id, e.eventTime, e.source, e.payload);
         }
         recent.clear();
+        recentSlots.clear();
     }
 
     private void rearmAbsence(KeyStats s, Event event, Context ctx) {
@@ -444,7 +448,9 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         }
         r.setAll(details);
         ArrayNode events = ctx.putArray("recent_events");
-        for (RecentEvent e : recentEvents()) {
+        List<RecentEvent> recentEvents = s.recentEvents();
+        int from = Math.max(0, recentEvents.size() - options.contextEvents());
+        for (RecentEvent e : recentEvents.subList(from, recentEvents.size())) {
             ObjectNode n = events.addObject();
             n.put("id", e.id);
             n.put("time", e.eventTime);
@@ -475,7 +481,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         return Json.MAPPER.writeValueAsString(ctx);
     }
 
-    private void remember(KeyStats s, Event event) throws Exception {
+    private void remember(KeyStats s, Event event) {
         String payload = event.payload();
         if (payload.length() > options.contextEventMaxChars()) {
             payload = payload.substring(0, options.contextEventMaxChars());
@@ -483,19 +489,11 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         remember(s, event.id(), event.eventTime(), event.source(), payload);
     }
 
-    /** Writes the event into the next slot of the key's ring: one put, nothing read. */
-    private void remember(KeyStats s, String id, long eventTime, String source, String payload)
-            throws Exception {
-        long seq = s.recentCount++;
-        int slot = (int) (seq % Math.max(1, options.contextEvents()));
-        recentSlots.put(slot, new RecentEvent(id, eventTime, source, payload, seq));
-    }
-
-    /** The newest {@code contextEvents} recent events, oldest first. */
-    private List<RecentEvent> recentEvents() throws Exception {
-        List<RecentEvent> all = inWriteOrder(recentSlots.values());
-        int from = Math.max(0, all.size() - options.contextEvents());
-        return new ArrayList<>(all.subList(from, all.size()));
+    /** Keeps the event as the key's newest recent event, encoded once here. */
+    private void remember(KeyStats s, String id, long eventTime, String source, String payload) {
+        s.remember(
+                RecentEvent.encode(id, eventTime, source, payload),
+                Math.max(1, options.contextEvents()));
     }
 
     private static JsonNode parse(String payload) throws JsonProcessingException {

@@ -3,15 +3,21 @@ package io.reflex.operators.detect;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.operators.model.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
  * What the detector keeps for one key, in one value with a serializer of its own ({@link
  * KeyStatsSerializer}), so that an event costs one state read and one write: each rule's
- * statistics, the newest event's time and id, the pending absence timer, and the ids of the key's
- * latest events for dropping replays. The recent events' payloads are in a ring of their own, read
- * only when a rule fires.
+ * statistics, the newest event's time and id, the pending absence timer, the ids of the key's
+ * latest events for dropping replays, and its newest events for a trigger's context. The recent
+ * events are kept in the bytes the serializer writes ({@link RecentEvent#encode}): an event is
+ * encoded once when it arrives, copied as it is on each write after that, and decoded only when a
+ * rule fires.
  *
  * <p><b>Replays.</b> An event is dropped as a replay when a hash of its id equals that of one of
  * the key's last {@code detector.dedupe-window} events seen within {@code detector.dedupe-ttl}
@@ -31,14 +37,41 @@ public final class KeyStats {
     /** Events counted for the key. */
     long eventsSeen;
 
-    /** Recent events written for the key: the next one's sequence number, and so its slot. */
+    /**
+     * Recent events remembered for the key (after an upgrade, from those moved over): the newest
+     * one's place among them is {@code recentCount - 1}.
+     */
     long recentCount;
 
+    /** Where the recent events of a value are: in it, or in the state of an older format. */
+    enum RecentIn {
+        /** In {@link #recent}: this format. */
+        VALUE,
+        /** Format version 1: in a list state of their own, counted by {@link #recentCount}. */
+        LIST,
+        /** Format versions 2 and 3: in a ring of map-state slots, {@code seq % context-events}. */
+        SLOTS
+    }
+
+    /** Where this value's recent events are: set when it is read, not serialized. */
+    RecentIn recentIn = RecentIn.VALUE;
+
+    private static final byte[][] NO_EVENTS = new byte[0][];
+
     /**
-     * Read from format version 1, written while the recent events were a list state of their own:
-     * they are still there, and {@link #recentCount} counts them. Not serialized.
+     * The newest recent events, each {@link RecentEvent#encode encoded}: a ring of at most {@code
+     * context-events}, the oldest at {@link #recentHead}.
      */
-    boolean recentInList;
+    byte[][] recent = NO_EVENTS;
+
+    int recentHead;
+    int recentSize;
+
+    /**
+     * The estimated heap bytes of the recent events, kept up as they change: {@link #heapBytes}
+     * runs on every event, and summing the ring there showed as a tenth of the keyed task.
+     */
+    long recentHeapBytes;
 
     /** Per-rule statistics, in the order rules were first seen; a handful, so a scan finds one. */
     RuleStats[] rules = new RuleStats[0];
@@ -126,6 +159,65 @@ public final class KeyStats {
     }
 
     /**
+     * Keeps {@code event} ({@link RecentEvent#encode encoded}) as the newest recent event, dropping
+     * the oldest beyond {@code capacity} (at least 1).
+     */
+    void remember(byte[] event, int capacity) {
+        if (recent.length != capacity) {
+            byte[][] r = new byte[capacity][];
+            int keep = Math.min(recentSize, capacity);
+            for (int i = 0; i < keep; i++) {
+                r[i] = recentEvent(recentSize - keep + i);
+            }
+            recent = r;
+            recentHead = 0;
+            recentSize = keep;
+            recentHeapBytes = 0;
+            for (int i = 0; i < keep; i++) {
+                recentHeapBytes += heapBytes(r[i]);
+            }
+        }
+        if (recentSize < capacity) {
+            recent[(recentHead + recentSize) % capacity] = event;
+            recentSize++;
+        } else {
+            recentHeapBytes -= heapBytes(recent[recentHead]);
+            recent[recentHead] = event;
+            recentHead = (recentHead + 1) % capacity;
+        }
+        recentHeapBytes += heapBytes(event);
+        recentCount++;
+    }
+
+    /** The estimated heap bytes of one encoded event: the array's header and its bytes. */
+    static long heapBytes(byte[] event) {
+        return 16 + event.length;
+    }
+
+    /** The {@code i}-th oldest recent event, encoded. */
+    byte[] recentEvent(int i) {
+        return recent[(recentHead + i) % recent.length];
+    }
+
+    /** Forgets the recent events, and their count: before moving an older format's over. */
+    void clearRecent() {
+        recent = NO_EVENTS;
+        recentHead = 0;
+        recentSize = 0;
+        recentCount = 0;
+        recentHeapBytes = 0;
+    }
+
+    /** The recent events, oldest first, decoded. */
+    List<RecentEvent> recentEvents() throws IOException {
+        List<RecentEvent> events = new ArrayList<>(recentSize);
+        for (int i = 0; i < recentSize; i++) {
+            events.add(RecentEvent.decode(recentEvent(i), recentCount - recentSize + i));
+        }
+        return events;
+    }
+
+    /**
      * A 64-bit hash of an event id: FNV-1a over its UTF-16 units, then the SplitMix64 finalizer so
      * that ids differing in one character spread over all bits.
      */
@@ -150,6 +242,7 @@ public final class KeyStats {
         if (lastEventId != null) {
             b += 40 + lastEventId.length();
         }
+        b += 16 + 4L * recent.length + recentHeapBytes;
         for (RuleStats r : rules) {
             b += 64 + 40 + r.id.length() + 2 * 16 + 16L * r.times.length;
         }
@@ -163,7 +256,11 @@ public final class KeyStats {
         c.absenceTimer = absenceTimer;
         c.eventsSeen = eventsSeen;
         c.recentCount = recentCount;
-        c.recentInList = recentInList;
+        c.recentIn = recentIn;
+        c.recent = recent.length == 0 ? NO_EVENTS : recent.clone(); // the events never change
+        c.recentHead = recentHead;
+        c.recentSize = recentSize;
+        c.recentHeapBytes = recentHeapBytes;
         c.rules = new RuleStats[rules.length];
         for (int i = 0; i < rules.length; i++) {
             c.rules[i] = rules[i].copy();
@@ -209,7 +306,11 @@ public final class KeyStats {
         n.put("absenceTimer", absenceTimer);
         n.put("eventsSeen", eventsSeen);
         n.put("recentCount", recentCount);
-        n.putArray("recent");
+        try {
+            n.set("recent", Json.MAPPER.valueToTree(recentEvents()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         ObjectNode rs = n.putObject("rules");
         for (RuleStats r : rules) {
             ObjectNode o = rs.putObject(r.id);

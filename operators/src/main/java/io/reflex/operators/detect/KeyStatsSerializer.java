@@ -14,11 +14,11 @@ import org.apache.flink.types.StringValue;
  * reflection.
  *
  * <p><b>Versions.</b> Each value starts with its format version (one byte), so that a later format
- * can still read values written by an earlier one, key by key, without a migration pass. Version 3,
+ * can still read values written by an earlier one, key by key, without a migration pass. Version 4,
  * written today, is:
  *
  * <pre>
- * byte    3
+ * byte    4
  * long    lastEventTime, absenceTimer
  * varlong eventsSeen, recentCount (recent events written)
  * string  lastEventId (null allowed)
@@ -31,6 +31,8 @@ import org.apache.flink.types.StringValue;
  * varint  dedupe ids, then varint the bytes of the block that follows; per id in the block: long
  *         hash (big-endian), varint seen-at (epoch seconds) as the zigzag difference from the id
  *         before (from 0 for the first), oldest first
+ * varint  recent events; per event, oldest first: varint its bytes, then the event: string id,
+ *         source, payload, varint event time as zigzag ({@link RecentEvent#encode})
  * </pre>
  *
  * Samples are most of a busy key's value, which is read and written on every event. Their times are
@@ -40,18 +42,27 @@ import org.apache.flink.types.StringValue;
  * it is. An id's seen-at is likewise usually within seconds of the one before it. Strings are
  * {@link Codec#writeString}: a varint of the UTF-8 length plus one (0 for null), then the bytes.
  *
- * <p>Still read: version 2 had each sample as a long time and a double value; version 1 also had
- * strings as Flink's {@code StringValue}, which reads a character at a time, and each seen-at as an
- * int.
+ * <p>The recent events are in the value since version 4, so that an event costs one state write
+ * instead of two, and a key one RocksDB entry instead of one per recent event. Each is kept in
+ * memory in the bytes written here, so writing one is a copy.
  *
- * <p>{@code KeyStatsSerializerTest} pins the bytes of both versions, so that a change to the format
+ * <p>Still read: version 3 had no recent events (they were in a ring of map-state slots of their
+ * own, which the detector moves into the value on the key's first event); version 2 also had each
+ * sample as a long time and a double value; version 1 also had strings as Flink's {@code
+ * StringValue}, which reads a character at a time, each seen-at as an int, and the recent events in
+ * a list state.
+ *
+ * <p>{@code KeyStatsSerializerTest} pins the bytes of every version, so that a change to the format
  * without a new version fails a test.
  */
 public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
     private static final long serialVersionUID = 1L;
 
     /** The format written by this version of Reflex. */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
+
+    /** The most recent events a value holds: {@code context-events} is at most 100. */
+    private static final int MAX_RECENT_EVENTS = 1 << 10;
 
     /** The scale byte of a sample block whose values are the doubles' own bytes. */
     private static final int RAW_VALUES = 255;
@@ -104,6 +115,12 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
         }
         Codec.writeVarLong(out, n);
         out.write(block, 0, n);
+        Codec.writeVarLong(out, s.recentSize);
+        for (int i = 0; i < s.recentSize; i++) {
+            byte[] e = s.recentEvent(i);
+            Codec.writeVarLong(out, e.length);
+            out.write(e);
+        }
     }
 
     @Override
@@ -111,7 +128,10 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
         int version = Codec.readVersion(in, VERSION, "detector state");
         boolean v1 = version == 1;
         KeyStats s = new KeyStats();
-        s.recentInList = v1;
+        s.recentIn =
+                version >= 4
+                        ? KeyStats.RecentIn.VALUE
+                        : v1 ? KeyStats.RecentIn.LIST : KeyStats.RecentIn.SLOTS;
         s.lastEventTime = in.readLong();
         s.absenceTimer = in.readLong();
         s.eventsSeen = Codec.readVarLong(in);
@@ -164,6 +184,17 @@ public final class KeyStatsSerializer extends StatelessSerializer<KeyStats> {
             }
         }
         s.seenSize = seen;
+        if (version >= 4) {
+            int recent = Codec.readCount(in, MAX_RECENT_EVENTS, "detector state");
+            s.recent = new byte[recent][];
+            for (int i = 0; i < recent; i++) {
+                s.recent[i] =
+                        new byte[Codec.readCount(in, Codec.MAX_STRING_BYTES, "detector state")];
+                in.readFully(s.recent[i]);
+                s.recentHeapBytes += KeyStats.heapBytes(s.recent[i]);
+            }
+            s.recentSize = recent;
+        }
         return s;
     }
 

@@ -148,6 +148,49 @@ public final class Codec {
         return new String(b, StandardCharsets.UTF_8);
     }
 
+    /** The UTF-8 bytes of {@code s}, or null for null: for {@link #putString}. */
+    public static byte[] utf8(String s) {
+        return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The bytes {@link #putVarLong} writes for {@code v}. */
+    public static int varLongBytes(long v) {
+        return v == 0 ? 1 : (63 - Long.numberOfLeadingZeros(v)) / 7 + 1;
+    }
+
+    /** The bytes {@link #putString} writes for {@code utf8}. */
+    public static int stringBytes(byte[] utf8) {
+        return utf8 == null ? 1 : varLongBytes(utf8.length + 1L) + utf8.length;
+    }
+
+    /**
+     * Writes UTF-8 bytes (or null) into {@code b} at {@code at} as {@link #writeString} writes a
+     * string; returns the next position.
+     */
+    public static int putString(byte[] b, int at, byte[] utf8) {
+        if (utf8 == null) {
+            b[at] = 0;
+            return at + 1;
+        }
+        at = putVarLong(b, at, utf8.length + 1L);
+        System.arraycopy(utf8, 0, b, at, utf8.length);
+        return at + utf8.length;
+    }
+
+    /** A string written by {@link #putString}, read from {@code b} at {@code pos[0]}. */
+    public static String getString(byte[] b, int[] pos) throws IOException {
+        long n = getVarLong(b, pos) - 1;
+        if (n < 0) {
+            return null;
+        }
+        if (n > b.length - pos[0]) {
+            throw new IOException("input cut short");
+        }
+        String s = new String(b, pos[0], (int) n, StandardCharsets.UTF_8);
+        pos[0] += (int) n;
+        return s;
+    }
+
     /** Copies one string written by {@link #writeString} from {@code in} to {@code out}. */
     public static void copyString(DataInputView in, DataOutputView out) throws IOException {
         writeString(out, readString(in));

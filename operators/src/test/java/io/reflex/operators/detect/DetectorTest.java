@@ -301,7 +301,46 @@ class DetectorTest {
         assertThat(restored.extractOutputValues())
                 .extracting(t -> t.eventIds().get(0))
                 .containsExactly("t2");
-        // one key: its statistics, which hold the seen ids too, and its recent events
-        assertThat(restored.numKeyedStateEntries()).isEqualTo(2);
+        // one key, one value: its statistics, the seen ids and the recent events
+        assertThat(restored.numKeyedStateEntries()).isEqualTo(1);
+    }
+
+    /**
+     * A key whose value was written in format 3 (Reflex 0.2) has its recent events in a ring of
+     * map-state slots beside it. Its first event moves them into the value, in the order they were
+     * written, and clears the slots: the next trigger's context has the old events and the new one,
+     * and the key is left with one state entry.
+     */
+    @Test
+    void recentEventsOfTheSlotFormatMoveIntoTheValueOnTheKeysFirstEvent() throws Exception {
+        DetectorOptions o = DetectorOptions.withRules(List.of(changePct(600_000, 5, 0)));
+        var h = harness(o.rules().get(0));
+        var operator = (KeyedProcessOperator<String, Event, Trigger>) h.getOperator();
+        operator.setCurrentKey("ACME");
+        KeyStats old = new KeyStats();
+        old.recentIn = KeyStats.RecentIn.SLOTS; // as read from format 3
+        old.recentCount = 12; // written 12, so slots 0 and 1 hold the two newest
+        old.eventsSeen = 12;
+        old.rule("move").add(1_000, 100, 512);
+        operator.getKeyedStateStore().getState(Detector.statsDescriptor(o)).update(old);
+        var slots = operator.getKeyedStateStore().getMapState(Detector.recentSlotsDescriptor(o));
+        for (long seq = 2; seq < 12; seq++) {
+            slots.put(
+                    (int) (seq % o.contextEvents()),
+                    new RecentEvent("old" + seq, seq, "trades", "{\"seq\":" + seq + "}", seq));
+        }
+        assertThat(h.numKeyedStateEntries()).as("the value and the slots' map").isEqualTo(2);
+
+        h.processElement(trade("jump", "ACME", 120, 1, 5_000), 5_000);
+
+        JsonNode ctx = Json.MAPPER.readTree(h.extractOutputValues().get(0).context());
+        JsonNode events = ctx.get("recent_events");
+        assertThat(events).hasSize(o.contextEvents());
+        assertThat(events.get(0).get("id").asText()).isEqualTo("old3");
+        assertThat(events.get(o.contextEvents() - 2).get("id").asText()).isEqualTo("old11");
+        assertThat(events.get(o.contextEvents() - 2).at("/data/seq").asInt()).isEqualTo(11);
+        assertThat(events.get(o.contextEvents() - 1).get("id").asText()).isEqualTo("jump");
+        assertThat(ctx.at("/rule/change_pct").asDouble()).as("the old statistics").isEqualTo(20.0);
+        assertThat(h.numKeyedStateEntries()).as("the slots are cleared").isEqualTo(1);
     }
 }

@@ -40,6 +40,16 @@ class KeyStatsSerializerTest {
         return s;
     }
 
+    /** {@link #sample()} with three recent events kept in a ring of two: the oldest is gone. */
+    private static KeyStats sampleWithRecentEvents() {
+        KeyStats s = sample();
+        s.recentCount = 0;
+        s.remember(RecentEvent.encode("t7", 800, "trades", "{\"p\":1}"), 2);
+        s.remember(RecentEvent.encode("t8", 900, "trades", "{\"p\":2}"), 2);
+        s.remember(RecentEvent.encode("t9", 1_000, null, "{\"h\":\"é\"}"), 2);
+        return s;
+    }
+
     private static byte[] bytes(KeyStats s) throws IOException {
         DataOutputSerializer out = new DataOutputSerializer(64);
         KeyStatsSerializer.INSTANCE.serialize(s, out);
@@ -51,16 +61,50 @@ class KeyStatsSerializerTest {
     }
 
     /**
-     * The bytes of format version 3, written today, are pinned: a change to the format that does
+     * The bytes of format version 4, written today, are pinned: a change to the format that does
      * not add a version fails here, before it can make old state unreadable.
      */
     @Test
-    void version3BytesArePinned() throws IOException {
-        String hex = HexFormat.of().formatHex(bytes(sample()));
+    void version4BytesArePinned() throws IOException {
+        String hex = HexFormat.of().formatHex(bytes(sampleWithRecentEvents()));
         assertThat(hex)
-                .startsWith("03" + "00000000000003e8" + "8000000000000000" + "ac02" + "03")
-                .isEqualTo(VERSION_3);
-        assertThat(read(HexFormat.of().parseHex(VERSION_3)).toJson()).isEqualTo(sample().toJson());
+                .startsWith("04" + "00000000000003e8" + "8000000000000000" + "ac02" + "03")
+                .endsWith(RECENT_EVENTS)
+                .isEqualTo(VERSION_4);
+        assertThat(read(HexFormat.of().parseHex(VERSION_4)).toJson())
+                .isEqualTo(sampleWithRecentEvents().toJson());
+        assertThat(read(HexFormat.of().parseHex(VERSION_4)).recentEvents())
+                .extracting(e -> e.id + "@" + e.eventTime + "/" + e.source + " " + e.payload)
+                .containsExactly("t8@900/trades {\"p\":2}", "t9@1000/null {\"h\":\"é\"}");
+    }
+
+    /**
+     * Version 4 is version 3 with the recent events at the end: 2 of them, each its length, then
+     * id, source and payload as strings (length + 1, UTF-8) and the event time as a zigzag varint
+     * (900 is 880e, 1000 is d00f).
+     */
+    private static final String RECENT_EVENTS =
+            "02"
+                    + "14"
+                    + "03"
+                    + "7438"
+                    + "07"
+                    + "747261646573"
+                    + "08"
+                    + "7b2270223a327d"
+                    + "880e"
+                    + "11"
+                    + "03"
+                    + "7439"
+                    + "00"
+                    + "0b"
+                    + "7b2268223a22c3a9227d"
+                    + "d00f";
+
+    @Test
+    void version4WithoutRecentEventsIsVersion3AndAnEmptyList() throws IOException {
+        assertThat(HexFormat.of().formatHex(bytes(sample())))
+                .isEqualTo("04" + VERSION_3.substring(2) + "00");
     }
 
     /**
@@ -78,14 +122,18 @@ class KeyStatsSerializerTest {
 
     /** State written by the earlier releases of this serializer still reads back whole. */
     @Test
-    void versions1And2AreStillRead() throws IOException {
-        for (String old : List.of(VERSION_1, VERSION_2)) {
+    void versions1To3AreStillRead() throws IOException {
+        for (String old : List.of(VERSION_1, VERSION_2, VERSION_3)) {
             assertThat(read(HexFormat.of().parseHex(old)).toJson()).isEqualTo(sample().toJson());
             assertThat(bytes(read(HexFormat.of().parseHex(old))))
-                    .as("and is written back in version 3")
-                    .isEqualTo(HexFormat.of().parseHex(VERSION_3));
+                    .as("and is written back in version 4")
+                    .isEqualTo(bytes(sample()));
         }
     }
+
+    private static final String VERSION_4 =
+            "0400000000000003e88000000000000000ac020303743902056d6f7665020000000000000000000000000000000040596000000000008000000000000000020801880ed00fc8011e067370696b650740250000000000003fd0000000000000402600000000000000000000000003b60002131d1745df619f62f1c8012565e08d6e6bf7e302"
+                    + RECENT_EVENTS;
 
     private static final String VERSION_3 =
             "0300000000000003e88000000000000000ac020303743902056d6f7665020000000000000000000000000000000040596000000000008000000000000000020801880ed00fc8011e067370696b650740250000000000003fd0000000000000402600000000000000000000000003b60002131d1745df619f62f1c8012565e08d6e6bf7e302";
@@ -111,21 +159,88 @@ class KeyStatsSerializerTest {
         copy.seenBefore(KeyStats.idHash("t10"), 102, 0, 64);
         assertThat(s.toJson()).as("the copy shares nothing").isEqualTo(sample().toJson());
         assertThat(bytes(read(bytes(back)))).isEqualTo(bytes(s));
+
+        KeyStats withEvents = sampleWithRecentEvents();
+        KeyStats eventsCopy = KeyStatsSerializer.INSTANCE.copy(withEvents);
+        eventsCopy.remember(RecentEvent.encode("t10", 1_100, "trades", "{}"), 2);
+        assertThat(withEvents.toJson())
+                .as("the copy's ring is its own")
+                .isEqualTo(sampleWithRecentEvents().toJson());
+        assertThat(read(bytes(eventsCopy)).recentEvents())
+                .extracting(e -> e.id)
+                .containsExactly("t9", "t10");
     }
 
     /**
-     * Version 1 was written while the recent events were a list state of their own: a value read in
-     * it says so, so that the detector moves them into the ring; version 2 does not.
+     * A value read in an older version says where its recent events are, so that the detector moves
+     * them into the value: version 1's in a list state, versions 2's and 3's in a ring of slots.
      */
     @Test
-    void aVersion1ValueSaysItsRecentEventsAreInTheList() throws IOException {
-        assertThat(read(HexFormat.of().parseHex(VERSION_1)).recentInList).isTrue();
-        assertThat(read(HexFormat.of().parseHex(VERSION_2)).recentInList).isFalse();
-        assertThat(read(HexFormat.of().parseHex(VERSION_3)).recentInList).isFalse();
+    void aValueOfAnOlderVersionSaysWhereItsRecentEventsAre() throws IOException {
+        assertThat(read(HexFormat.of().parseHex(VERSION_1)).recentIn)
+                .isEqualTo(KeyStats.RecentIn.LIST);
+        assertThat(read(HexFormat.of().parseHex(VERSION_2)).recentIn)
+                .isEqualTo(KeyStats.RecentIn.SLOTS);
+        assertThat(read(HexFormat.of().parseHex(VERSION_3)).recentIn)
+                .isEqualTo(KeyStats.RecentIn.SLOTS);
+        assertThat(read(HexFormat.of().parseHex(VERSION_4)).recentIn)
+                .isEqualTo(KeyStats.RecentIn.VALUE);
         assertThat(
                         KeyStatsSerializer.INSTANCE.copy(read(HexFormat.of().parseHex(VERSION_1)))
-                                .recentInList)
-                .isTrue();
+                                .recentIn)
+                .isEqualTo(KeyStats.RecentIn.LIST);
+    }
+
+    /** The ring keeps the newest events within its capacity, also when the capacity changes. */
+    @Test
+    void theRecentEventsRingKeepsTheNewestWithinItsCapacity() throws IOException {
+        KeyStats s = new KeyStats();
+        for (int i = 0; i < 7; i++) {
+            s.remember(RecentEvent.encode("e" + i, i, "s", "{}"), 3);
+            s = read(bytes(s));
+        }
+        assertThat(s.recentEvents()).extracting(e -> e.id).containsExactly("e4", "e5", "e6");
+        assertThat(s.recentEvents()).extracting(e -> e.seq).containsExactly(4L, 5L, 6L);
+        s.remember(RecentEvent.encode("e7", 7, "s", "{}"), 2);
+        assertThat(s.recentEvents()).extracting(e -> e.id).containsExactly("e6", "e7");
+        s.remember(RecentEvent.encode("e8", 8, "s", "{}"), 4);
+        assertThat(s.recentEvents()).extracting(e -> e.id).containsExactly("e6", "e7", "e8");
+    }
+
+    /**
+     * The heap estimate of the ring, kept up as events come and go, is the sum over the events it
+     * holds: through drops, capacity changes, copies, round trips and a clear.
+     */
+    @Test
+    void theRecentEventsHeapEstimateIsKeptUp() throws IOException {
+        java.util.Random random = new java.util.Random(11);
+        KeyStats s = new KeyStats();
+        for (int i = 0; i < 500; i++) {
+            String payload = "{\"x\":\"" + "y".repeat(random.nextInt(200)) + "\"}";
+            s.remember(RecentEvent.encode("e" + i, i, "s", payload), 1 + random.nextInt(6));
+            switch (random.nextInt(10)) {
+                case 0 -> s = read(bytes(s));
+                case 1 -> s = s.copy();
+                case 2 -> s.clearRecent();
+                default -> {}
+            }
+            long sum = 0;
+            for (int k = 0; k < s.recentSize; k++) {
+                sum += KeyStats.heapBytes(s.recentEvent(k));
+            }
+            assertThat(s.recentHeapBytes).as("after event %d", i).isEqualTo(sum);
+        }
+    }
+
+    /** An event's bytes that do not end where its fields do are refused. */
+    @Test
+    void refusesACorruptRecentEvent() {
+        byte[] e = RecentEvent.encode("a", 1, "s", "{}");
+        byte[] longer = java.util.Arrays.copyOf(e, e.length + 1);
+        assertThatThrownBy(() -> RecentEvent.decode(longer, 0))
+                .hasMessageContaining("1 bytes left");
+        byte[] shorter = java.util.Arrays.copyOf(e, 3);
+        assertThatThrownBy(() -> RecentEvent.decode(shorter, 0)).isInstanceOf(IOException.class);
     }
 
     @Test
@@ -267,8 +382,8 @@ class KeyStatsSerializerTest {
 
     @Test
     void refusesAFormatNewerThanItReads() {
-        byte[] b = new byte[] {4, 0, 0};
-        assertThatThrownBy(() -> read(b)).hasMessageContaining("format version 4");
+        byte[] b = new byte[] {5, 0, 0};
+        assertThatThrownBy(() -> read(b)).hasMessageContaining("format version 5");
     }
 
     @Test
