@@ -32,11 +32,11 @@ import org.apache.flink.util.Collector;
  * of the latest events to drop replays, and the newest {@code context-events} events for a
  * trigger's context. Run by a {@link DetectorOperator}, the values of the keys seen since the last
  * checkpoint are cached on the heap ({@link StatsCache}, {@code detector.cache-bytes} per subtask),
- * written back once a change is {@code detector.cache-write-delay} old and before each checkpoint
- * barrier: a key's events then cost one state read per checkpoint interval and one write per write
- * delay. Run on its own, it reads and writes the value once per event. It emits a {@link Trigger}
- * with a compact context when a rule fires and is not cooling down. {@code absence} rules use
- * event-time timers. All state has a TTL.
+ * written back once a key has been unchanged for {@code detector.cache-write-delay}, and before
+ * each checkpoint barrier: a key's events then cost at most one state read and one write per
+ * checkpoint interval. Run on its own, it reads and writes the value once per event. It emits a
+ * {@link Trigger} with a compact context when a rule fires and is not cooling down. {@code absence}
+ * rules use event-time timers. All state has a TTL.
  *
  * <p>State of the earlier formats is moved into a {@code KeyStats} on the key's first event or
  * timer after an upgrade, and cleared: the 0.1 format's ({@link DetectorState} and a map state of

@@ -16,8 +16,9 @@ import java.util.List;
  * @param dedupeWindow how many of a key's latest event ids are remembered for deduplication
  * @param cacheBytes the estimated heap bytes of the statistics cached per subtask between
  *     checkpoints ({@link StatsCache}); 0 reads and writes them on every event
- * @param cacheWriteDelay a cached change is written to the state once it is this old, so that the
- *     flush before a checkpoint barrier writes only the changes of this last delay
+ * @param cacheWriteDelay a cached change is written to the state once its key has been unchanged
+ *     this long, so that the flush before a checkpoint barrier writes only the keys that changed
+ *     within this last delay
  */
 public record DetectorOptions(
         List<RuleSpec> rules,

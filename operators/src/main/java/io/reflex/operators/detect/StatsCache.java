@@ -16,10 +16,12 @@ import java.util.LinkedHashMap;
  * backend hands out its own objects and copies them on write only while a snapshot reads them, and
  * a value cached across the snapshot would be changed under it.
  *
- * <p><b>Spread.</b> A changed entry is also written back once it changed {@code
- * detector.cache-write-delay} ago ({@link #writeBehind}, a few per event), so that the flush before
- * a barrier, which holds up the task and the records behind it, writes only the changes of that
- * last delay. A key's events within the delay cost one write.
+ * <p><b>Spread.</b> A changed entry is also written back once its key has been quiet (unchanged)
+ * for {@code detector.cache-write-delay} ({@link #writeBehind}, a few per event), so that the flush
+ * before a barrier, which holds up the task and the records behind it, writes only the keys that
+ * changed within that last delay. A key that keeps changing is not written behind: it would be
+ * changed again, and so be in the flush, anyway; its events between two barriers cost one write. A
+ * key that changed once is written once, a delay later.
  *
  * <p><b>Bounded.</b> The entries' estimated heap size ({@link KeyStats#heapBytes}) stays within
  * {@code maxBytes}: beyond it, the least recently used entries are evicted, and written back if
@@ -51,8 +53,8 @@ final class StatsCache {
         /** Changed since its last write-back, or since it was read. */
         boolean dirty;
 
-        /** When it last went from unchanged to changed. */
-        long dirtySince;
+        /** Has its one record in {@link #pending}. */
+        boolean queued;
 
         /** In {@link #entries}: false once removed, evicted or flushed. */
         boolean cached = true;
@@ -65,6 +67,12 @@ final class StatsCache {
     /** An entry that changed at {@code since}, in the order of {@link #pending}. */
     private record Pending(Entry entry, long since) {}
 
+    /**
+     * Records {@link #writeBehind} looks at per call at most, written or not: a busy key's record
+     * is looked at and queued again about once per write delay.
+     */
+    private static final int LOOKS_PER_WRITE = 4;
+
     private final long maxBytes;
     private final long ttlMs;
     private final WriteBack writeBack;
@@ -73,10 +81,11 @@ final class StatsCache {
     private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(1024, 0.75f, true);
 
     /**
-     * Changed entries in the order they changed, for {@link #writeBehind}. A record is stale once
-     * its entry is written back, evicted or changed again after a write-back; stale records are
-     * skipped. It holds at most one record per change in the last write delay, and is emptied by a
-     * flush.
+     * Changed entries, one record each, in about the order they changed, for {@link #writeBehind}.
+     * A record is taken when due; its entry is written back if it has been quiet since, skipped if
+     * it was written back or evicted meanwhile, and queued again, as of its last change, if it
+     * changed since. A change does not touch the queue when its entry is queued already, so the
+     * queue holds at most one record per changed entry. A flush empties it.
      */
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
 
@@ -139,8 +148,10 @@ final class StatsCache {
         e.changedAt = now;
         if (change && !e.dirty) {
             e.dirty = true;
-            e.dirtySince = now;
-            pending.addLast(new Pending(e, now));
+            if (!e.queued) {
+                e.queued = true;
+                pending.addLast(new Pending(e, now));
+            }
         }
         e.bytes = ENTRY_OVERHEAD_BYTES + 2L * key.length() + stats.heapBytes();
         bytes += e.bytes;
@@ -163,20 +174,32 @@ final class StatsCache {
     }
 
     /**
-     * Writes back, oldest first, at most {@code max} entries that changed at least {@code delayMs}
-     * ago; they stay cached. Called after each event, it spreads the writes between checkpoints, so
-     * that the flush before a barrier writes only what changed within the delay. Returns how many
-     * it wrote.
+     * Writes back, oldest first, at most {@code max} changed entries that have not changed for
+     * {@code delayMs}; they stay cached. Called after each event, it spreads the writes between
+     * checkpoints, so that the flush before a barrier writes only the keys that changed within the
+     * delay. Returns how many it wrote.
      */
     int writeBehind(long now, long delayMs, int max) throws Exception {
         int written = 0;
-        while (written < max && !pending.isEmpty()) {
+        for (int looks = 0;
+                written < max && looks < LOOKS_PER_WRITE * max && !pending.isEmpty();
+                looks++) {
             Pending p = pending.peekFirst();
             if (now - p.since() < delayMs) {
                 break;
             }
             pending.pollFirst();
-            if (p.entry().dirtySince == p.since() && writeBack(p.entry(), now)) {
+            Entry e = p.entry();
+            e.queued = false;
+            if (!e.cached || !e.dirty) {
+                continue; // evicted, or written back meanwhile
+            }
+            if (now - e.changedAt < delayMs) {
+                e.queued = true; // still changing: look again once quiet since its last change
+                pending.addLast(new Pending(e, e.changedAt));
+                continue;
+            }
+            if (writeBack(e, now)) {
                 written++;
             }
         }

@@ -79,24 +79,43 @@ class StatsCacheTest {
     }
 
     @Test
-    void writesBehindTheOldestChangesFirstWithinItsBudgetAndKeepsThemCached() throws Exception {
+    void writesBehindTheKeysQuietLongestFirstWithinItsBudgetAndKeepsThemCached() throws Exception {
         StatsCache c = cache(1 << 20, Long.MAX_VALUE);
         c.changed("a", stats(1), 0);
         c.changed("b", stats(2), 50);
-        c.changed("c", stats(3), 100);
-        c.changed("a", stats(4), 110); // still the change of 0: a is written once
-        assertThat(c.writeBehind(120, 100, 2)).isEqualTo(1);
+        c.changed("c", stats(3), 60);
+        assertThat(c.writeBehind(120, 100, 2)).as("a is quiet since 0").isEqualTo(1);
         assertThat(written).containsExactly("a");
-        assertThat(state.get("a").eventsSeen).isEqualTo(4);
-        assertThat(c.writeBehind(200, 100, 1)).as("the budget").isEqualTo(1);
+        assertThat(c.writeBehind(170, 100, 1)).as("the budget").isEqualTo(1);
         assertThat(written).containsExactly("a", "b");
         c.changed("b", stats(5), 210); // changed again after its write-back
         assertThat(c.dirty()).isEqualTo(2);
         assertThat(c.writeBehind(400, 100, 5)).isEqualTo(2);
         assertThat(written).containsExactly("a", "b", "c", "b");
+        assertThat(state.get("b").eventsSeen).isEqualTo(5);
         assertThat(c.dirty()).isZero();
         assertThat(c.size()).as("written behind, still cached").isEqualTo(3);
         assertThat(c.flush(500)).as("nothing left to write").isZero();
+    }
+
+    /**
+     * A key that keeps changing is not written behind: it would be in the flush before the next
+     * barrier anyway. Once it has been quiet for the delay, it is written once, with its latest
+     * value.
+     */
+    @Test
+    void aKeyThatKeepsChangingIsWrittenOnceItIsQuiet() throws Exception {
+        StatsCache c = cache(1 << 20, Long.MAX_VALUE);
+        for (int t = 0; t <= 1_000; t += 50) {
+            c.changed("busy", stats(t), t);
+            c.writeBehind(t, 100, 2);
+        }
+        assertThat(written).as("never quiet for 100 ms").isEmpty();
+        assertThat(c.writeBehind(1_099, 100, 2)).isZero();
+        assertThat(c.writeBehind(1_100, 100, 2)).isEqualTo(1);
+        assertThat(written).containsExactly("busy");
+        assertThat(state.get("busy").eventsSeen).isEqualTo(1_000);
+        assertThat(c.flush(1_200)).isZero();
     }
 
     @Test
@@ -170,6 +189,8 @@ class StatsCacheTest {
             assertThat(c.peakBytes()).isLessThanOrEqualTo(max);
             if (random.nextInt(500) == 0) {
                 c.flush(i);
+            } else {
+                c.writeBehind(i, random.nextInt(50), 1 + random.nextInt(2));
             }
         }
         c.flush(20_000);
