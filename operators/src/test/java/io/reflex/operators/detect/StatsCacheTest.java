@@ -182,6 +182,11 @@ class StatsCacheTest {
                 if (random.nextInt(10) == 0) {
                     s.rule("r" + random.nextInt(3)).add(i, i, 8);
                 }
+                if (random.nextInt(4) == 0) {
+                    // recent events of up to a few hundred bytes: the values' size varies widely
+                    String payload = "x".repeat(random.nextInt(300));
+                    s.remember(RecentEvent.encode("e" + i, i, "s", payload), 3);
+                }
                 c.changed(key, s, i);
                 latest.put(key, s.eventsSeen);
             }
@@ -196,6 +201,9 @@ class StatsCacheTest {
         c.flush(20_000);
         assertThat(c.dirty()).isZero();
         latest.forEach((key, seen) -> assertThat(state.get(key).eventsSeen).isEqualTo(seen));
+        assertThat(state.values().stream().mapToInt(v -> v.recentSize).sum())
+                .as("the recent events went through")
+                .isPositive();
         assertThat(c.writeBacks()).isEqualTo(written.size());
     }
 }
