@@ -145,17 +145,20 @@ final class IngestBench {
                         plain,
                         n,
                         RocksDbCounters.enable(new Configuration()));
-                Map<String, Long> t = RocksDbCounters.totals();
+                Map<RocksDbCounters.Statistic, Long> t = RocksDbCounters.totals();
                 ObjectNode row = plain ? bestPlain : bestReflex;
-                double written = t.get(RocksDbCounters.BYTES_WRITTEN) / (double) n;
-                double read = t.get(RocksDbCounters.BYTES_READ) / (double) n;
-                double compacted = t.get(RocksDbCounters.COMPACTION_BYTES_WRITTEN) / (double) n;
+                double written = t.get(RocksDbCounters.Statistic.BYTES_WRITTEN) / (double) n;
+                double read = t.get(RocksDbCounters.Statistic.BYTES_READ) / (double) n;
+                double compacted =
+                        t.get(RocksDbCounters.Statistic.COMPACTION_BYTES_WRITTEN) / (double) n;
                 row.put("rocksdb_bytes_written_per_event", BenchReport.round(written, 1));
                 row.put("rocksdb_bytes_read_per_event", BenchReport.round(read, 1));
                 row.put(
                         "rocksdb_compaction_bytes_written_per_event",
                         BenchReport.round(compacted, 1));
-                row.put("rocksdb_write_stall_ms", t.get(RocksDbCounters.STALL_MICROS) / 1000);
+                row.put(
+                        "rocksdb_write_stall_ms",
+                        t.get(RocksDbCounters.Statistic.STALL_MICROS) / 1000);
                 System.out.printf(
                         "  %-12s RocksDB per event: %.1f bytes written, %.1f read, %.1f written by"
                                 + " compaction; writes stalled %d ms (an untimed round)%n",
@@ -163,7 +166,7 @@ final class IngestBench {
                         written,
                         read,
                         compacted,
-                        t.get(RocksDbCounters.STALL_MICROS) / 1000);
+                        t.get(RocksDbCounters.Statistic.STALL_MICROS) / 1000);
             }
         }
         // Every Reflex round, the warm-up and the counted round too, wrote its actions to the same

@@ -1,6 +1,6 @@
 package io.reflex.bench;
 
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,26 +28,49 @@ import org.apache.flink.metrics.reporter.Scheduled;
 final class RocksDbCounters {
     private RocksDbCounters() {}
 
-    /** The statistics counted, by the suffix of their metric names. */
-    static final String BYTES_WRITTEN = "bytes_written";
+    /**
+     * The statistics counted: each turned on by a Flink option, reported as {@code rocksdb.<name>}.
+     */
+    enum Statistic {
+        BYTES_WRITTEN("bytes-written", "bytes_written"),
+        BYTES_READ("bytes-read", "bytes_read"),
+        COMPACTION_BYTES_WRITTEN("compaction-write-bytes", "compact_write_bytes"),
+        STALL_MICROS("stall-micros", "stall_micros");
 
-    static final String BYTES_READ = "bytes_read";
-    static final String COMPACTION_BYTES_WRITTEN = "compact_write_bytes";
-    static final String STALL_MICROS = "stall_micros";
+        /** The suffix of its {@code state.backend.rocksdb.metrics.*} option. */
+        final String option;
+
+        /** Its metric's name after {@code rocksdb.}: RocksDB's ticker, lower case. */
+        final String metric;
+
+        Statistic(String option, String metric) {
+            this.option = option;
+            this.metric = metric;
+        }
+
+        static Statistic ofMetric(String name) {
+            for (Statistic s : values()) {
+                if (name.equals("rocksdb." + s.metric)) {
+                    return s;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** A registered gauge and the statistic it reports. */
+    private record Tracked(Statistic statistic, Gauge<?> gauge) {}
 
     /** Gauges still registered, by metric identifier. */
-    private static final Map<String, Gauge<?>> LIVE = new ConcurrentHashMap<>();
+    private static final Map<String, Tracked> LIVE = new ConcurrentHashMap<>();
 
-    /** The latest value read from each gauge, by metric identifier. */
-    private static final Map<String, Long> LATEST = new ConcurrentHashMap<>();
+    /** The latest value read from each gauge, by statistic and metric identifier. */
+    private static final Map<Statistic, Map<String, Long>> LATEST = new ConcurrentHashMap<>();
 
     /** Turns on RocksDB's statistics and this reporter in {@code conf}. */
     static Configuration enable(Configuration conf) {
-        for (String option :
-                new String[] {
-                    "bytes-written", "bytes-read", "compaction-write-bytes", "stall-micros"
-                }) {
-            conf.setString("state.backend.rocksdb.metrics." + option, "true");
+        for (Statistic s : Statistic.values()) {
+            conf.setString("state.backend.rocksdb.metrics." + s.option, "true");
         }
         conf.setString("metrics.reporter.reflex-rocksdb.factory.class", Factory.class.getName());
         conf.setString("metrics.reporter.reflex-rocksdb.interval", "50 ms");
@@ -64,38 +87,27 @@ final class RocksDbCounters {
      * Each statistic's total over the operators and subtasks seen since {@link #reset}: the last
      * value read from each gauge (read again as its job ends, when RocksDB still answers).
      */
-    static Map<String, Long> totals() {
-        poll();
-        Map<String, Long> totals = new LinkedHashMap<>();
-        for (String statistic :
-                new String[] {BYTES_WRITTEN, BYTES_READ, COMPACTION_BYTES_WRITTEN, STALL_MICROS}) {
+    static Map<Statistic, Long> totals() {
+        LIVE.forEach(RocksDbCounters::read);
+        Map<Statistic, Long> totals = new EnumMap<>(Statistic.class);
+        for (Statistic s : Statistic.values()) {
             long sum = 0;
-            for (Map.Entry<String, Long> e : LATEST.entrySet()) {
-                // The identifier's last part is the name, "rocksdb.<statistic>", with its dot
-                // replaced by the reporter's delimiter filter.
-                String id = e.getKey();
-                int at = id.length() - statistic.length() - "rocksdb.".length();
-                if (id.endsWith(statistic) && at >= 0 && id.startsWith("rocksdb", at)) {
-                    sum += e.getValue();
-                }
+            for (long v : LATEST.getOrDefault(s, Map.of()).values()) {
+                sum += v;
             }
-            totals.put(statistic, sum);
+            totals.put(s, sum);
         }
         return totals;
     }
 
-    private static void poll() {
-        LIVE.forEach(RocksDbCounters::read);
-    }
-
-    private static void read(String id, Gauge<?> gauge) {
+    private static void read(String id, Tracked t) {
         try {
-            if (gauge instanceof View view) {
+            if (t.gauge() instanceof View view) {
                 view.update(); // Flink refreshes these views every 5 s only: read RocksDB now
             }
-            if (gauge.getValue() instanceof Number n
-                    && n.longValue() >= LATEST.getOrDefault(id, 0L)) {
-                LATEST.put(id, n.longValue());
+            if (t.gauge().getValue() instanceof Number n) {
+                LATEST.computeIfAbsent(t.statistic(), k -> new ConcurrentHashMap<>())
+                        .merge(id, n.longValue(), Math::max);
             }
         } catch (RuntimeException e) {
             // RocksDB closed under the gauge: the value read before stands.
@@ -112,23 +124,24 @@ final class RocksDbCounters {
 
         @Override
         public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
-            if (name.startsWith("rocksdb.") && metric instanceof Gauge<?> gauge) {
-                LIVE.put(group.getMetricIdentifier(name), gauge);
+            Statistic statistic = Statistic.ofMetric(name);
+            if (statistic != null && metric instanceof Gauge<?> gauge) {
+                LIVE.put(group.getMetricIdentifier(name), new Tracked(statistic, gauge));
             }
         }
 
         @Override
         public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {
             String id = group.getMetricIdentifier(name);
-            Gauge<?> gauge = LIVE.remove(id);
-            if (gauge != null) {
-                read(id, gauge);
+            Tracked t = LIVE.remove(id);
+            if (t != null) {
+                read(id, t);
             }
         }
 
         @Override
         public void report() {
-            poll();
+            LIVE.forEach(RocksDbCounters::read);
         }
     }
 

@@ -15,7 +15,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.flink.api.common.JobStatus;
@@ -271,14 +270,17 @@ final class StateSizeBench {
 
     /** Cancels the job unless it has ended (stopped with its savepoint, or failed). */
     private static void cancelUnlessEnded(JobClient client) throws Exception {
-        boolean ended;
-        try {
-            ended = client.getJobStatus().get().isTerminalState();
-        } catch (ExecutionException | IllegalStateException e) {
-            ended = true; // the job's MiniCluster has shut down with it
-        }
-        if (!ended) {
+        if (!ended(client)) {
             client.cancel().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Whether the job has ended: its status is terminal, or its MiniCluster shut down with it. */
+    private static boolean ended(JobClient client) {
+        try {
+            return client.getJobStatus().get().isTerminalState();
+        } catch (Exception e) {
+            return true;
         }
     }
 
@@ -337,14 +339,7 @@ final class StateSizeBench {
 
     private static void waitTerminal(JobClient client) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            try {
-                if (client.getJobStatus().get().isTerminalState()) {
-                    return;
-                }
-            } catch (Exception e) {
-                return; // the job's MiniCluster has shut down with it
-            }
+        while (System.nanoTime() < deadline && !ended(client)) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         }
     }
