@@ -159,6 +159,16 @@ final class LatencyBench {
             if (ctx.smoke()) {
                 variants = variants.subList(0, 3);
             }
+            String rows = System.getProperty("bench.latency.rows");
+            if (rows != null) {
+                // The first three rows carry the report's ratios; the others are picked by label.
+                List<String> picked = List.of(rows.split(","));
+                List<Variant> all = variants;
+                variants =
+                        all.stream()
+                                .filter(v -> all.indexOf(v) < 3 || picked.contains(v.label()))
+                                .toList();
+            }
             if (jvmWarmupS > 0) {
                 // One unmeasured Reflex run first: on two cores the JIT compiles Reflex's code
                 // (Jackson, the OpenAI SDK, Flink's runtime for these types) for over a minute,
@@ -432,6 +442,7 @@ final class LatencyBench {
                     csv.append((long) x[3]).append(',').append((long) x[0]).append(',');
                     csv.append((long) x[1]).append(',').append((long) x[2]).append('\n');
                 }
+                Files.createDirectories(ctx.resultsDir());
                 Files.writeString(
                         ctx.resultsDir().resolve("latency-" + job.name() + "-samples.csv"),
                         csv.toString());

@@ -54,7 +54,7 @@ public final class LlmConcurrencyBench {
     static BenchReport run(BenchContext ctx) throws Exception {
         long latencyMs = 200;
         List<Integer> capacities = List.of(64, 256);
-        int rounds = (int) ctx.size(Long.getLong("bench.llm.rounds", 20), 1);
+        int rounds = (int) ctx.size(Long.getLong("bench.llm.rounds", 60), 1);
         int syncCalls = (int) ctx.size(25, 3);
         BenchReport report =
                 new BenchReport(
@@ -140,6 +140,13 @@ public final class LlmConcurrencyBench {
                 "CPU per call is the whole JVM's CPU time over the run (the job's start, Flink,"
                         + " the HTTP client and the stub, which both operators share) over the"
                         + " calls: a comparison between the operators, not an absolute cost.");
+        report.note(
+                "Each run is C x "
+                        + rounds
+                        + " triggers, about 15 s at either capacity: with 20 rounds a run at"
+                        + " C = 256 lasted about 5 s, of which the job's start and its first"
+                        + " second were a large and noisy part (the agent measured 0.86 to 1.19 of"
+                        + " AsyncWaitOperator between runs of the same code).");
         report.note(
                 "Each operator first runs 320 calls unmeasured, so that neither pays for the JIT"
                         + " warm-up of the code both use.");
