@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.jobs.ReflexJob;
 import io.reflex.operators.agent.AgentKeyState;
 import io.reflex.operators.agent.AgentMemory;
-import io.reflex.operators.agent.LlmAgentOperator;
+import io.reflex.operators.agent.AgentState;
 import io.reflex.operators.detect.Detector;
 import io.reflex.operators.detect.DetectorState;
 import io.reflex.operators.detect.KeyStats;
@@ -287,16 +287,12 @@ public final class SavepointInspector {
                     getRuntimeContext()
                             .getState(
                                     descriptor(
-                                            LlmAgentOperator.KEY_STATE_NAME,
-                                            AgentKeyState.class,
-                                            false));
+                                            AgentState.KEY_STATE_NAME, AgentKeyState.class, false));
             memory =
                     getRuntimeContext()
                             .getState(
                                     descriptor(
-                                            LlmAgentOperator.MEMORY_STATE_NAME,
-                                            AgentMemory.class,
-                                            true));
+                                            AgentState.MEMORY_STATE_NAME, AgentMemory.class, true));
         }
 
         @Override

@@ -1,42 +1,34 @@
 package io.reflex.operators.agent;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.action.ActionIds;
 import io.reflex.operators.action.ActionValidator;
 import io.reflex.operators.action.Actions;
+import io.reflex.operators.decide.AnswerInterpreter;
+import io.reflex.operators.decide.PromptBuilder;
 import io.reflex.operators.llm.ChatMessage;
-import io.reflex.operators.llm.LlmAsyncFunction;
 import io.reflex.operators.llm.LlmClient;
+import io.reflex.operators.llm.LlmClientFactory;
 import io.reflex.operators.llm.LlmException;
 import io.reflex.operators.llm.LlmOptions;
 import io.reflex.operators.llm.LlmRequest;
 import io.reflex.operators.llm.LlmResponse;
-import io.reflex.operators.llm.PromptBuilder;
 import io.reflex.operators.llm.RetryPolicy;
 import io.reflex.operators.llm.TokenCounter;
 import io.reflex.operators.llm.ToolCall;
+import io.reflex.operators.llm.ToolSpec;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.DeadLetter;
-import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.RejectedExecutionException;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -67,8 +59,13 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Structured output</b> is validated; an invalid answer gets one repair turn with the
  *       error fed back. The model may call read-only {@link AgentTools} for a bounded number of
  *       rounds. Per-key {@link AgentMemory} (past decisions and a note) goes into the prompt.
- *   <li><b>Watermarks</b> are held back to the oldest pending trigger.
+ *   <li><b>Watermarks</b> are held back to the oldest pending trigger ({@link WatermarkHold}).
  * </ul>
+ *
+ * <p>The operator coordinates; each concern has a class of its own: {@link ActiveKeys} (each active
+ * key's phase: in flight, backing off, rate-limited, parked), {@link AnswerInterpreter} (what an
+ * answer means: tool round, repair, decision or failure; shared with the stateless function),
+ * {@link AgentMemory}, {@link WatermarkHold} and {@link AgentMetrics}.
  *
  * <p>Every trigger ends as actions, an explicit no-action decision, or a dead letter on {@link
  * #deadLetters}.
@@ -79,16 +76,13 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(LlmAgentOperator.class);
 
-    public static final String KEY_STATE_NAME = "agent-key-state";
-    public static final String MEMORY_STATE_NAME = "agent-memory";
-
     static final String SCHEMA_NAME = "reflex_decision";
 
     private final String job;
     private final LlmOptions llm;
     private final AgentOptions agent;
     private final ActionCatalogue catalogue;
-    private final LlmAsyncFunction.ClientFactory clientFactory;
+    private final LlmClientFactory clientFactory;
     private final OutputTag<DeadLetter> deadLetters;
     private final transient MailboxExecutor mailbox;
 
@@ -96,40 +90,18 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     private transient LlmClient client;
     private transient ValueState<AgentKeyState> keyState;
     private transient ValueState<AgentMemory> memoryState;
-    private transient ActionValidator validator;
+    private transient AnswerInterpreter interpreter;
     private transient PromptBuilder prompts;
     private transient RetryPolicy retryPolicy;
     private transient CircuitBreaker breaker;
     private transient RateLimiter limiter;
-
-    /** Keys with a pending request on this subtask; bounded by the capacity. */
-    private transient Set<Object> active;
-
-    /** Keys whose call is in flight, with the id of that call. */
-    private transient Map<Object, Long> inFlight;
-
-    /** Conversations of the requests that are pending; rebuilt from the triggers on restore. */
-    private transient Map<Object, List<ChatMessage>> conversations;
-
-    /** Keys whose next send continues a conversation (tool round, repair) rather than retries. */
-    private transient Set<Object> continuations;
-
-    /** Keys waiting for the breaker to let calls through. */
-    private transient Set<Object> parked;
-
-    /** The wake-up each waiting key expects, so that a stale one is ignored. */
-    private transient Map<Object, Long> wakeAt;
-
-    /** Event times of every pending or backlogged trigger, with their counts. */
-    private transient TreeMap<Long, Integer> held;
-
-    private transient long inputWatermark;
-    private transient long emittedWatermark;
-    private transient long callSequence;
+    private transient ObjectNode responseSchema;
+    private transient List<ToolSpec> toolSpecs;
+    private transient ActiveKeys active;
+    private transient WatermarkHold watermarks;
+    private transient AgentMetrics metrics;
     private transient boolean breakerWakeScheduled;
     private transient int backlogSize;
-    private transient int capacity;
-    private transient Metrics metrics;
 
     public LlmAgentOperator(
             StreamOperatorParameters<Action> parameters,
@@ -137,7 +109,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             LlmOptions llm,
             AgentOptions agent,
             ActionCatalogue catalogue,
-            LlmAsyncFunction.ClientFactory clientFactory,
+            LlmClientFactory clientFactory,
             OutputTag<DeadLetter> deadLetters,
             MailboxExecutor mailbox) {
         super(parameters);
@@ -150,37 +122,18 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         this.mailbox = mailbox;
     }
 
-    /** The descriptor of the pending work per key, shared with savepoint tooling. */
-    public static ValueStateDescriptor<AgentKeyState> keyStateDescriptor() {
-        return new ValueStateDescriptor<>(KEY_STATE_NAME, TypeInformation.of(AgentKeyState.class));
-    }
-
-    /** The descriptor of the memory per key, with its TTL, shared with savepoint tooling. */
-    public static ValueStateDescriptor<AgentMemory> memoryStateDescriptor(AgentOptions agent) {
-        ValueStateDescriptor<AgentMemory> d =
-                new ValueStateDescriptor<>(
-                        MEMORY_STATE_NAME, TypeInformation.of(AgentMemory.class));
-        d.enableTimeToLive(
-                StateTtlConfig.newBuilder(agent.memoryTtl())
-                        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                        .build());
-        return d;
-    }
-
-    /** The response schema, built once: the catalogue does not change while the job runs. */
-    private transient com.fasterxml.jackson.databind.node.ObjectNode responseSchema;
-
     @Override
     public void open() throws Exception {
-        responseSchema = catalogue.responseSchema(true, agent.memoryMaxChars());
         super.open();
         int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
-        capacity = llm.maxConcurrent();
         client = clientFactory.create(llm);
-        keyState = getRuntimeContext().getState(keyStateDescriptor());
-        memoryState = getRuntimeContext().getState(memoryStateDescriptor(agent));
-        validator = new ActionValidator(catalogue, true, agent.memoryMaxChars());
+        keyState = getRuntimeContext().getState(AgentState.keyStateDescriptor());
+        memoryState = getRuntimeContext().getState(AgentState.memoryStateDescriptor(agent));
+        interpreter =
+                new AnswerInterpreter(
+                        new ActionValidator(catalogue, true, agent.memoryMaxChars()),
+                        agent.maxToolRounds(),
+                        agent.repairInvalid());
         prompts = new PromptBuilder(llm, catalogue);
         retryPolicy = RetryPolicy.of(llm);
         breaker = new CircuitBreaker(agent.breakerFailures(), agent.breakerCooldown().toMillis());
@@ -192,16 +145,20 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         agent.quotaFromHeaders(),
                         llm.maxTokens(),
                         now());
-        active = new LinkedHashSet<>();
-        inFlight = new HashMap<>();
-        conversations = new HashMap<>();
-        continuations = new LinkedHashSet<>();
-        parked = new LinkedHashSet<>();
-        wakeAt = new HashMap<>();
-        held = new TreeMap<>();
-        inputWatermark = Long.MIN_VALUE;
-        emittedWatermark = Long.MIN_VALUE;
-        metrics = new Metrics(getMetricGroup());
+        // The request's fixed parts, built once: the catalogue does not change while the job runs.
+        responseSchema = catalogue.responseSchema(true, agent.memoryMaxChars());
+        toolSpecs = AgentTools.specs();
+        active = new ActiveKeys();
+        watermarks = new WatermarkHold();
+        metrics =
+                new AgentMetrics(
+                        getMetricGroup(),
+                        agent,
+                        active,
+                        breaker,
+                        limiter,
+                        () -> backlogSize,
+                        this::now);
         TokenCounter.count("warm up"); // loads the tokenizer's ranks now, not on a trigger
         reissueRestoredRequests();
     }
@@ -213,7 +170,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                 .applyToAllKeys(
                         VoidNamespace.INSTANCE,
                         VoidNamespaceSerializer.INSTANCE,
-                        keyStateDescriptor(),
+                        AgentState.keyStateDescriptor(),
                         (key, state) -> keys.add(key));
         for (Object key : keys) {
             setCurrentKey(key);
@@ -221,10 +178,10 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             if (s == null || s.pending == null) {
                 continue;
             }
-            s.pending.triggers.forEach(t -> hold(t.eventTime()));
-            s.backlog.forEach(t -> hold(t.eventTime()));
+            s.pending.triggers.forEach(t -> watermarks.hold(t.eventTime()));
+            s.backlog.forEach(t -> watermarks.hold(t.eventTime()));
             backlogSize += s.backlog.size();
-            active.add(key);
+            active.activate(key);
             metrics.reissued.inc();
             issue(key);
         }
@@ -235,13 +192,13 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     @Override
     public void processElement(StreamRecord<Trigger> record) throws Exception {
         Object key = getCurrentKey();
-        while (active.size() >= capacity && !active.contains(key)) {
+        while (active.size() >= llm.maxConcurrent() && !active.contains(key)) {
             metrics.capacityWaits.inc();
             mailbox.yield(); // answers and timers run meanwhile, and may change the current key
         }
         setCurrentKey(key);
         Trigger trigger = record.getValue();
-        hold(trigger.eventTime());
+        watermarks.hold(trigger.eventTime());
         AgentKeyState s = keyState.value();
         if (s != null && s.pending != null) {
             s.backlog.add(trigger);
@@ -255,7 +212,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         "backlog of "
                                 + agent.maxBacklog()
                                 + " triggers for this key is full; the oldest is dead-lettered");
-                release(oldest.eventTime());
+                watermarks.release(oldest.eventTime());
             }
             keyState.update(s);
             return;
@@ -264,13 +221,13 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         s.pending =
                 new PendingRequest(ActionIds.requestId(job, List.of(trigger)), List.of(trigger));
         keyState.update(s);
-        active.add(key);
+        active.activate(key);
         issue(key);
     }
 
     @Override
     public void processWatermark(Watermark mark) throws Exception {
-        inputWatermark = mark.getTimestamp();
+        watermarks.input(mark.getTimestamp());
         advanceWatermark();
     }
 
@@ -285,58 +242,54 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
 
     /** Sends the current key's pending request now, or arranges to send it later. */
     private void issue(Object key) throws Exception {
-        if (inFlight.containsKey(key)) {
+        ActiveKeys.Key k = active.get(key);
+        if (k.phase() == ActiveKeys.Phase.IN_FLIGHT) {
             return;
         }
-        wakeAt.remove(key);
         AgentKeyState s = keyState.value();
         PendingRequest p = s.pending;
-        List<ChatMessage> conversation = conversations.get(key);
-        if (conversation == null) {
+        if (k.conversation == null) {
             AgentMemory memory = memoryState.value();
-            conversation =
+            k.conversation =
                     new ArrayList<>(
                             prompts.messages(p.triggers, memory == null ? null : memory.render()));
-            conversations.put(key, conversation);
             p.toolRounds = 0;
             p.repaired = false;
         }
         long now = now();
         // Count prompt tokens only when a tokens-per-minute limit needs them.
-        long promptTokens = agent.tokensPerMinute() > 0 ? TokenCounter.count(conversation) : 0;
+        long promptTokens = agent.tokensPerMinute() > 0 ? TokenCounter.count(k.conversation) : 0;
         long wait = limiter.acquire(now, promptTokens);
         if (wait > 0) {
             metrics.rateLimitWaits.inc();
-            wake(key, now + wait);
+            wake(key, k, ActiveKeys.Phase.RATE_LIMITED, now + wait);
             return;
         }
         if (!breaker.allow(now)) {
-            park(key);
+            park(k);
             return;
         }
-        if (!continuations.remove(key)) {
+        if (!k.continues) {
             p.attempts++;
             if (p.attempts > 1) {
                 metrics.retries.inc();
             }
         }
+        k.continues = false;
         if (p.firstAttemptAt < 0) {
             p.firstAttemptAt = now;
         }
         keyState.update(s);
-        long call = ++callSequence;
+        long call = active.send(k);
         RateLimiter.Mark mark = limiter.mark();
-        inFlight.put(key, call);
         metrics.requests.inc();
         LlmRequest request =
                 new LlmRequest(
                         p.requestId,
-                        List.copyOf(conversation),
+                        List.copyOf(k.conversation),
                         SCHEMA_NAME,
                         responseSchema,
-                        agent.maxToolRounds() > 0 && p.toolRounds < agent.maxToolRounds()
-                                ? AgentTools.specs()
-                                : List.of());
+                        p.toolRounds < agent.maxToolRounds() ? toolSpecs : List.of());
         client.complete(request)
                 .whenComplete(
                         (response, error) -> {
@@ -357,17 +310,14 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         LlmException failure = error == null ? null : LlmException.from(error);
         // Every answer tells the quota's state, a superseded one's too.
         observeQuota(mark, response, failure, now);
-        Long expected = inFlight.get(key);
-        if (expected == null || expected != call) {
+        if (!active.answered(key, call)) {
             return; // superseded
         }
-        inFlight.remove(key);
         setCurrentKey(key);
         AgentKeyState s = keyState.value();
         if (s == null || s.pending == null) {
             return;
         }
-        PendingRequest p = s.pending;
         if (failure != null) {
             onFailure(key, s, failure, now);
             return;
@@ -377,55 +327,47 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         }
         breaker.onSuccess();
         releaseParked();
-        metrics.answered(response, agent);
-
-        List<ChatMessage> conversation = conversations.get(key);
-        if (response.callsTools()) {
-            if (p.toolRounds < agent.maxToolRounds()) {
-                p.toolRounds++;
-                metrics.toolRounds.inc();
-                conversation.add(ChatMessage.assistant(response.content(), response.toolCalls()));
-                for (ToolCall c : response.toolCalls()) {
-                    conversation.add(
-                            ChatMessage.tool(
-                                    c.id(),
-                                    AgentTools.evaluate(c, p.triggers, memoryState.value())));
-                }
-                continueConversation(key, s);
-                return;
+        metrics.answered(response);
+        PendingRequest p = s.pending;
+        ActiveKeys.Key k = active.get(key);
+        AnswerInterpreter.Interpretation meaning =
+                interpreter.interpret(response, p.toolRounds, p.repaired);
+        if (meaning instanceof AnswerInterpreter.ToolRound round) {
+            p.toolRounds++;
+            metrics.toolRounds.inc();
+            k.conversation.add(round.assistant());
+            AgentMemory memory = memoryState.value();
+            for (ToolCall c : round.calls()) {
+                k.conversation.add(
+                        ChatMessage.tool(c.id(), AgentTools.evaluate(c, p.triggers, memory)));
             }
-            fail(key, s, "the model kept calling tools after " + p.toolRounds + " round(s)");
-            return;
-        }
-        ActionValidator.Result result = validator.validate(response.content());
-        if (!result.valid()) {
+            continueConversation(key, k, s);
+        } else if (meaning instanceof AnswerInterpreter.Repair repair) {
             metrics.invalidAnswers.inc();
-            if (agent.repairInvalid() && !p.repaired) {
-                p.repaired = true;
-                metrics.repairs.inc();
-                conversation.add(ChatMessage.assistant(response.content(), List.of()));
-                conversation.add(
-                        ChatMessage.user(
-                                "Your answer was invalid: "
-                                        + result.error()
-                                        + ". Answer again with JSON that matches the schema exactly."));
-                continueConversation(key, s);
-                return;
+            metrics.repairs.inc();
+            p.repaired = true;
+            k.conversation.addAll(repair.turn());
+            continueConversation(key, k, s);
+        } else if (meaning instanceof AnswerInterpreter.Failed failed) {
+            if (failed.invalidAnswer()) {
+                metrics.invalidAnswers.inc();
             }
-            fail(
-                    key,
-                    s,
-                    "invalid answer"
-                            + (p.repaired ? " after a repair attempt" : "")
-                            + ": "
-                            + result.error());
-            return;
+            fail(key, s, failed.reason());
+        } else {
+            decide(key, s, (AnswerInterpreter.Decided) meaning, response);
         }
+    }
+
+    /** Emits a valid decision's actions, remembers it, and ends the request. */
+    private void decide(
+            Object key, AgentKeyState s, AnswerInterpreter.Decided decided, LlmResponse response)
+            throws Exception {
+        PendingRequest p = s.pending;
         List<Action> actions =
                 Actions.of(
                         p.requestId,
                         p.triggers,
-                        result.actions(),
+                        decided.actions(),
                         response,
                         p.attempts,
                         System.currentTimeMillis());
@@ -438,7 +380,17 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         if (actions.isEmpty()) {
             metrics.noAction.inc();
         }
-        remember(actions, result.memory(), p);
+        AgentMemory memory = memoryState.value();
+        if (memory == null) {
+            memory = new AgentMemory();
+        }
+        memory.record(
+                timestamp,
+                actions,
+                decided.memory(),
+                agent.memoryDecisions(),
+                agent.memoryMaxChars());
+        memoryState.update(memory);
         finish(key, s);
     }
 
@@ -470,13 +422,13 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                 LOG.warn(
                         "LLM circuit breaker open after {}; calls resume with a probe at {}",
                         e.getMessage(),
-                        java.time.Instant.ofEpochMilli(breaker.reopensAt()));
+                        Instant.ofEpochMilli(breaker.reopensAt()));
             }
             // The endpoint is down, not this request: park it without spending its attempts.
             p.attempts = Math.max(0, p.attempts - 1);
             p.firstAttemptAt = -1;
             keyState.update(s);
-            park(key);
+            park(active.get(key));
             return;
         }
         Duration delay = retryPolicy.nextDelay(p.attempts, e, now - p.firstAttemptAt);
@@ -485,12 +437,13 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             return;
         }
         keyState.update(s);
-        wake(key, now + delay.toMillis());
+        wake(key, active.get(key), ActiveKeys.Phase.BACKING_OFF, now + delay.toMillis());
     }
 
-    private void continueConversation(Object key, AgentKeyState s) throws Exception {
+    private void continueConversation(Object key, ActiveKeys.Key k, AgentKeyState s)
+            throws Exception {
         keyState.update(s);
-        continuations.add(key);
+        k.continues = true;
         issue(key);
     }
 
@@ -505,9 +458,10 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
 
     /** Ends the pending request: starts the next from the backlog, or clears the key. */
     private void finish(Object key, AgentKeyState s) throws Exception {
-        s.pending.triggers.forEach(t -> release(t.eventTime()));
-        conversations.remove(key);
-        continuations.remove(key);
+        s.pending.triggers.forEach(t -> watermarks.release(t.eventTime()));
+        ActiveKeys.Key k = active.get(key);
+        k.conversation = null;
+        k.continues = false;
         if (!s.backlog.isEmpty()) {
             List<Trigger> next = s.backlog;
             backlogSize -= next.size();
@@ -518,46 +472,20 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         } else {
             keyState.clear();
             active.remove(key);
-            wakeAt.remove(key);
-            parked.remove(key);
         }
         advanceWatermark();
     }
 
-    private void remember(List<Action> actions, String note, PendingRequest p) throws Exception {
-        AgentMemory m = memoryState.value();
-        if (m == null) {
-            m = new AgentMemory();
-        }
-        String when = "at event time " + p.triggers.get(p.triggers.size() - 1).eventTime();
-        if (actions.isEmpty()) {
-            m.decisions.add(when + ": no action");
-        }
-        for (Action a : actions) {
-            m.decisions.add(when + ": " + a.type() + " " + a.params() + " because " + a.reason());
-        }
-        while (m.decisions.size() > agent.memoryDecisions()) {
-            m.decisions.remove(0);
-        }
-        if (note != null) {
-            m.note =
-                    note.length() > agent.memoryMaxChars()
-                            ? note.substring(0, agent.memoryMaxChars())
-                            : note;
-        }
-        memoryState.update(m);
-    }
-
     // ------------------------------------------------------------------ waiting
 
-    /** Calls {@link #issue} for {@code key} at {@code time}, unless another wake-up replaces it. */
-    private void wake(Object key, long time) {
-        wakeAt.put(key, time);
+    /** Calls {@link #issue} for {@code key} at {@code time}, unless the key moves on before. */
+    private void wake(Object key, ActiveKeys.Key k, ActiveKeys.Phase phase, long time) {
+        active.waitUntil(k, phase, time);
         getProcessingTimeService()
                 .registerTimer(
                         time,
                         t -> {
-                            if (!Long.valueOf(time).equals(wakeAt.get(key))) {
+                            if (!active.wake(key, time)) {
                                 return;
                             }
                             setCurrentKey(key);
@@ -569,9 +497,8 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     }
 
     /** Holds the key until the breaker lets calls through again. */
-    private void park(Object key) {
-        wakeAt.remove(key);
-        parked.add(key);
+    private void park(ActiveKeys.Key k) {
+        active.park(k);
         if (breaker.isOpen() && !breakerWakeScheduled) {
             breakerWakeScheduled = true;
             getProcessingTimeService()
@@ -586,12 +513,11 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
 
     /** Lets parked keys try again; in half-open state only one gets through, as the probe. */
     private void releaseParked() throws Exception {
-        if (parked.isEmpty()) {
+        List<Object> keys = active.unpark();
+        if (keys.isEmpty()) {
             return;
         }
         Object current = getCurrentKey();
-        List<Object> keys = new ArrayList<>(parked);
-        parked.clear();
         for (Object key : keys) {
             setCurrentKey(key);
             AgentKeyState s = keyState.value();
@@ -606,33 +532,16 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
 
     // ------------------------------------------------------------------ output
 
-    private void deadLetter(Trigger t, String reason) throws Exception {
+    private void deadLetter(Trigger t, String reason) {
         metrics.deadLetters.inc();
         output.collect(
-                deadLetters,
-                new StreamRecord<>(
-                        DeadLetter.ofText(
-                                DeadLetter.STAGE_LLM,
-                                reason,
-                                "rule:" + t.rule(),
-                                t.key(),
-                                Json.MAPPER.writeValueAsString(t)),
-                        t.eventTime()));
-    }
-
-    private void hold(long timestamp) {
-        held.merge(timestamp, 1, Integer::sum);
-    }
-
-    private void release(long timestamp) {
-        held.computeIfPresent(timestamp, (k, n) -> n == 1 ? null : n - 1);
+                deadLetters, new StreamRecord<>(DeadLetter.ofTrigger(reason, t), t.eventTime()));
     }
 
     /** Emits the input watermark, held back below the oldest pending trigger. */
     private void advanceWatermark() {
-        long w = held.isEmpty() ? inputWatermark : Math.min(inputWatermark, held.firstKey() - 1);
-        if (w > emittedWatermark) {
-            emittedWatermark = w;
+        long w = watermarks.advance();
+        if (w != WatermarkHold.UNCHANGED) {
             output.emitWatermark(new Watermark(w));
         }
     }
@@ -649,74 +558,6 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             }
         } finally {
             super.close();
-        }
-    }
-
-    /** The operator's metrics, under {@code reflex} and {@code reflex.llm}. */
-    private final class Metrics {
-        final MetricGroup llmGroup;
-        final Counter requests;
-        final Counter successes;
-        final Counter noAction;
-        final Counter failures;
-        final Counter retries;
-        final Counter coalesced;
-        final Counter rateLimitWaits;
-        final Counter capacityWaits;
-        final Counter reissued;
-        final Counter invalidAnswers;
-        final Counter repairs;
-        final Counter toolRounds;
-        final Counter promptTokens;
-        final Counter completionTokens;
-        final Counter costMicroUsd;
-        final Counter actions;
-        final Counter deadLetters;
-        final DescriptiveStatisticsHistogram latency = new DescriptiveStatisticsHistogram(1000);
-        final Map<String, Counter> failuresByCause = new HashMap<>();
-
-        Metrics(MetricGroup operatorGroup) {
-            MetricGroup reflex = operatorGroup.addGroup("reflex");
-            llmGroup = reflex.addGroup("llm");
-            requests = llmGroup.counter("requests");
-            successes = llmGroup.counter("successes");
-            failures = llmGroup.counter("failures");
-            retries = llmGroup.counter("retries");
-            coalesced = llmGroup.counter("coalescedTriggers");
-            rateLimitWaits = llmGroup.counter("rateLimitWaits");
-            capacityWaits = llmGroup.counter("capacityWaits");
-            reissued = llmGroup.counter("reissuedOnRestore");
-            invalidAnswers = llmGroup.counter("invalidAnswers");
-            repairs = llmGroup.counter("repairs");
-            toolRounds = llmGroup.counter("toolRounds");
-            promptTokens = llmGroup.counter("promptTokens");
-            completionTokens = llmGroup.counter("completionTokens");
-            costMicroUsd = llmGroup.counter("costMicroUsd");
-            llmGroup.histogram("latencyMs", latency);
-            llmGroup.gauge("inFlight", () -> inFlight.size());
-            llmGroup.gauge("pendingKeys", () -> active.size());
-            llmGroup.gauge("backlog", () -> backlogSize);
-            llmGroup.gauge("circuitState", () -> breaker.state());
-            llmGroup.gauge("quotaFromHeaders", () -> limiter.sharing(now()) ? 1 : 0);
-            noAction = reflex.counter("noActionDecisions");
-            actions = reflex.counter("actions");
-            deadLetters = reflex.counter("deadLetters");
-        }
-
-        void answered(LlmResponse r, AgentOptions options) {
-            latency.update(r.latencyMs());
-            promptTokens.inc(r.promptTokens());
-            completionTokens.inc(r.completionTokens());
-            costMicroUsd.inc(
-                    Math.round(
-                            r.promptTokens() * options.priceInputPerMillion()
-                                    + r.completionTokens() * options.priceOutputPerMillion()));
-        }
-
-        void failure(String cause) {
-            failuresByCause
-                    .computeIfAbsent(cause, c -> llmGroup.addGroup("failuresByCause").counter(c))
-                    .inc();
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.reflex.operators.agent;
 
 import io.reflex.operators.action.ActionCatalogue;
-import io.reflex.operators.llm.LlmAsyncFunction;
+import io.reflex.operators.llm.LlmClientFactory;
 import io.reflex.operators.llm.LlmClients;
 import io.reflex.operators.llm.LlmOptions;
 import io.reflex.operators.model.Action;
@@ -33,7 +33,7 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
     private final LlmOptions llm;
     private final AgentOptions agent;
     private final ActionCatalogue catalogue;
-    private final LlmAsyncFunction.ClientFactory clientFactory;
+    private final LlmClientFactory clientFactory;
     private final OutputTag<DeadLetter> deadLetters;
 
     /** An agent that talks to the endpoint of {@code llm} through the JVM's shared client. */
@@ -52,7 +52,7 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
             LlmOptions llm,
             AgentOptions agent,
             ActionCatalogue catalogue,
-            LlmAsyncFunction.ClientFactory clientFactory,
+            LlmClientFactory clientFactory,
             OutputTag<DeadLetter> deadLetters) {
         this.job = job;
         this.llm = llm;

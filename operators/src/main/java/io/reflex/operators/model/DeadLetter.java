@@ -1,5 +1,6 @@
 package io.reflex.operators.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -59,5 +60,22 @@ public record DeadLetter(
     public static DeadLetter ofText(
             String stage, String reason, String source, String key, String raw) {
         return of(stage, reason, source, -1, -1, key, raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A trigger the LLM stage gave up on: its source is its rule, its raw content the trigger as
+     * JSON, so that it can be replayed.
+     */
+    public static DeadLetter ofTrigger(String reason, Trigger t) {
+        try {
+            return ofText(
+                    STAGE_LLM,
+                    reason,
+                    "rule:" + t.rule(),
+                    t.key(),
+                    Json.MAPPER.writeValueAsString(t));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a trigger is always JSON", e);
+        }
     }
 }

@@ -1,4 +1,4 @@
-package io.reflex.operators.llm;
+package io.reflex.operators.decide;
 
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.Trigger;

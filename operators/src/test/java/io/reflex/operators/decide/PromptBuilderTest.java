@@ -1,7 +1,10 @@
-package io.reflex.operators.llm;
+package io.reflex.operators.decide;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reflex.operators.llm.ChatMessage;
+import io.reflex.operators.llm.LlmOptions;
+import io.reflex.operators.llm.TokenCounter;
 import io.reflex.operators.model.Trigger;
 import io.reflex.operators.testing.TestCatalogue;
 import java.time.Duration;

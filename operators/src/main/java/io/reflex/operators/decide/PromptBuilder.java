@@ -1,10 +1,13 @@
-package io.reflex.operators.llm;
+package io.reflex.operators.decide;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.operators.action.ActionCatalogue;
+import io.reflex.operators.llm.ChatMessage;
+import io.reflex.operators.llm.LlmOptions;
+import io.reflex.operators.llm.TokenCounter;
 import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
 import java.io.Serializable;

@@ -1,9 +1,7 @@
-package io.reflex.operators.llm;
+package io.reflex.operators.decide;
 
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.DeadLetter;
-import io.reflex.operators.model.Json;
-import io.reflex.operators.model.Trigger;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -51,15 +49,11 @@ public class OutcomeRouter extends ProcessFunction<LlmOutcome, Action> {
                 break;
             default:
                 failed.inc();
-                Trigger t = outcome.trigger();
                 ctx.output(
                         deadLetters,
-                        DeadLetter.ofText(
-                                DeadLetter.STAGE_LLM,
+                        DeadLetter.ofTrigger(
                                 "after " + outcome.attempts() + " attempt(s): " + outcome.error(),
-                                "rule:" + t.rule(),
-                                t.key(),
-                                Json.MAPPER.writeValueAsString(t)));
+                                outcome.trigger()));
         }
     }
 }

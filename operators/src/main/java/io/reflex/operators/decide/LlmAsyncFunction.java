@@ -1,12 +1,19 @@
-package io.reflex.operators.llm;
+package io.reflex.operators.decide;
 
 import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.action.ActionIds;
 import io.reflex.operators.action.ActionValidator;
 import io.reflex.operators.action.Actions;
+import io.reflex.operators.llm.LlmClient;
+import io.reflex.operators.llm.LlmClientFactory;
+import io.reflex.operators.llm.LlmClients;
+import io.reflex.operators.llm.LlmException;
+import io.reflex.operators.llm.LlmOptions;
+import io.reflex.operators.llm.LlmRequest;
+import io.reflex.operators.llm.LlmResponse;
+import io.reflex.operators.llm.RetryPolicy;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.Trigger;
-import java.io.Serializable;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
@@ -45,10 +52,10 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
     private final String job;
     private final LlmOptions options;
     private final ActionCatalogue catalogue;
-    private final ClientFactory clientFactory;
+    private final LlmClientFactory clientFactory;
 
     private transient LlmClient client;
-    private transient ActionValidator validator;
+    private transient AnswerInterpreter interpreter;
     private transient PromptBuilder prompts;
     private transient RetryPolicy retryPolicy;
     private transient ScheduledExecutorService retryTimer;
@@ -59,12 +66,6 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
     private transient Counter failures;
     private transient Map<String, Counter> failuresByCause;
 
-    /** Creates the client in {@code open()}; serialized with the function. */
-    @FunctionalInterface
-    public interface ClientFactory extends Serializable {
-        LlmClient create(LlmOptions options);
-    }
-
     public LlmAsyncFunction(String job, LlmOptions options, ActionCatalogue catalogue) {
         this(job, options, catalogue, LlmClients::acquire);
     }
@@ -74,7 +75,7 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
             String job,
             LlmOptions options,
             ActionCatalogue catalogue,
-            ClientFactory clientFactory) {
+            LlmClientFactory clientFactory) {
         this.job = job;
         this.options = options;
         this.catalogue = catalogue;
@@ -127,7 +128,8 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
     public void open(OpenContext openContext) {
         responseSchema = catalogue.responseSchema(false, 0);
         client = clientFactory.create(options);
-        validator = new ActionValidator(catalogue);
+        // No tools are offered and no repair turn taken: one call per attempt.
+        interpreter = new AnswerInterpreter(new ActionValidator(catalogue), 0, false);
         prompts = new PromptBuilder(options, catalogue);
         retryPolicy = RetryPolicy.of(options);
         ScheduledThreadPoolExecutor timer =
@@ -200,19 +202,20 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
     }
 
     private LlmOutcome decide(Call call, LlmResponse response, int attempt) {
-        ActionValidator.Result result = validator.validate(response.content());
-        if (!result.valid()) {
-            failure("invalid_answer");
-            return LlmOutcome.failed(call.trigger, result.error(), attempt);
+        AnswerInterpreter.Interpretation meaning = interpreter.interpret(response, 0, true);
+        if (!(meaning instanceof AnswerInterpreter.Decided decided)) {
+            AnswerInterpreter.Failed failed = (AnswerInterpreter.Failed) meaning;
+            failure(failed.invalidAnswer() ? "invalid_answer" : "tool_calls");
+            return LlmOutcome.failed(call.trigger, failed.reason(), attempt);
         }
-        if (result.actions().isEmpty()) {
+        if (decided.actions().isEmpty()) {
             return new LlmOutcome(call.trigger, LlmOutcome.NO_ACTION, List.of(), null, attempt);
         }
         List<Action> actions =
                 Actions.of(
                         call.requestId,
                         List.of(call.trigger),
-                        result.actions(),
+                        decided.actions(),
                         response,
                         attempt,
                         System.currentTimeMillis());
