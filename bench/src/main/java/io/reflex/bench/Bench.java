@@ -1,10 +1,18 @@
 package io.reflex.bench;
 
+import io.reflex.jobs.cli.Cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * Runs benchmarks by name, in order, and writes each one's report to the results directory.
@@ -13,7 +21,14 @@ import java.util.Map;
  * Bench [--smoke] [--out DIR] [NAME...]     (no NAME: all of them)
  * </pre>
  */
-public final class Bench {
+@Command(
+        name = "reflex bench",
+        mixinStandardHelpOptions = true,
+        versionProvider = Cli.Version.class,
+        description =
+                "Runs benchmarks by name, in order (all of them without a name), and writes each"
+                        + " one's report (NAME.json, NAME.md, NAME.png) to the results directory.")
+public final class Bench implements Callable<Integer> {
     /** A benchmark: runs Reflex and its baselines in the same run and reports both. */
     @FunctionalInterface
     public interface Benchmark {
@@ -32,33 +47,45 @@ public final class Bench {
         ALL.put("quota", QuotaBench::run);
     }
 
+    @Spec CommandSpec spec;
+
+    @Option(names = "--smoke", description = "each benchmark at a tiny size, to check the harness")
+    boolean smoke;
+
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            defaultValue = "bench/results",
+            description = "the results directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Parameters(
+            paramLabel = "NAME",
+            arity = "0..*",
+            description =
+                    "ingest, llm-concurrency, burst-cost, latency, state-size or quota; several may"
+                            + " be named")
+    List<String> names = new ArrayList<>();
+
     private Bench() {}
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        boolean smoke = false;
-        Path out = Path.of("bench/results");
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--out" -> out = Path.of(args[++i]);
-                default -> names.add(args[i]);
-            }
-        }
-        if (names.isEmpty()) {
-            names.addAll(ALL.keySet());
-        }
+        // Flink's and Kafka's non-daemon threads must not keep the JVM alive: exit in any case.
+        System.exit(Cli.execute(new Bench(), args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
         for (String n : names) {
             if (!ALL.containsKey(n)) {
-                System.err.println(
+                throw new ParameterException(
+                        spec.commandLine(),
                         "unknown benchmark '" + n + "' (available: " + ALL.keySet() + ")");
-                System.exit(2);
             }
         }
-        runAll(names, out, smoke);
-        // Flink's and Kafka's non-daemon threads must not keep the JVM alive.
-        System.exit(0);
+        runAll(names.isEmpty() ? new ArrayList<>(ALL.keySet()) : names, out, smoke);
+        return Cli.OK;
     }
 
     /** Runs the named benchmarks and writes their reports to {@code out}. */

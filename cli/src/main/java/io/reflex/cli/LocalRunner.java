@@ -1,6 +1,7 @@
 package io.reflex.cli;
 
 import io.reflex.jobs.ReflexJob;
+import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -184,7 +185,7 @@ final class LocalRunner {
                 return cluster.stopWithSavepoint(jobId, dir, false, SavepointFormatType.CANONICAL)
                         .get(2, TimeUnit.MINUTES);
             } catch (ExecutionException | TimeoutException e) {
-                lastError = ReflexCli.oneLine(e);
+                lastError = Cli.oneLine(e);
             }
             if (cluster.getJobStatus(jobId).get().isGloballyTerminalState()
                     || System.nanoTime() > deadline) {

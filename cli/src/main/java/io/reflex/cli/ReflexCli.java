@@ -1,6 +1,6 @@
 package io.reflex.cli;
 
-import io.reflex.jobs.config.Durations;
+import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileException;
 import io.reflex.jobs.config.JobFileParser;
@@ -17,8 +17,15 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * The local launcher behind {@code bin/reflex}:
@@ -31,93 +38,104 @@ import java.util.concurrent.atomic.AtomicLong;
  *       and LLM it names.
  * </ul>
  *
- * Exit codes: 0 done, 1 the job failed, 2 bad arguments or an invalid job file.
+ * Exit codes as in {@link Cli}: 0 done, 1 the job failed, 2 bad arguments or an invalid job file.
  */
-public final class ReflexCli {
+@Command(
+        name = "reflex",
+        mixinStandardHelpOptions = true,
+        versionProvider = Cli.Version.class,
+        subcommands = {ReflexCli.Demo.class, ReflexCli.Run.class},
+        description = "Runs Reflex jobs on a local Flink MiniCluster.")
+public final class ReflexCli implements Callable<Integer> {
     private static final PrintStream OUT =
             new PrintStream(System.out, true, StandardCharsets.UTF_8);
 
-    private ReflexCli() {}
+    @Spec CommandSpec spec;
 
     /** How long {@code run} and {@code submit} wait for each broker in the preflight. */
     public static final Duration PREFLIGHT_TIMEOUT = Duration.ofSeconds(10);
 
     /** The one place that turns the outcome into the process's exit code. */
     public static void main(String[] args) {
-        System.exit(execute(args));
+        System.exit(Cli.execute(new ReflexCli(), args));
     }
 
-    /**
-     * Runs a command and returns its exit code. Failures are reported in one line, never as a stack
-     * trace (the log file has the details).
-     */
-    static int execute(String[] args) {
-        try {
-            return command(args);
-        } catch (Exit e) {
-            return e.code;
-        } catch (Exception e) {
-            System.err.println("reflex: " + oneLine(e) + " (details in the log)");
-            return 1;
-        }
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "missing command (demo or run)");
     }
 
-    /** The message of {@code e}'s root cause, on one line. */
-    static String oneLine(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String m = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return m.replaceAll("\\s+", " ").trim();
-    }
+    @Command(
+            name = "demo",
+            mixinStandardHelpOptions = true,
+            versionProvider = Cli.Version.class,
+            description = {
+                "Runs the example job on the embedded sandbox: an in-process Kafka broker, the stub"
+                        + " LLM (or the endpoint you name), the market feed, and a local Flink"
+                        + " MiniCluster with its web UI. Without --duration it runs until Ctrl-C."
+            })
+    static final class Demo implements Callable<Integer> {
+        @Spec CommandSpec spec;
 
-    /** Ends a command early with an exit code, after its reason has been printed. */
-    static final class Exit extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        final int code;
+        @Option(
+                names = "--job-file",
+                paramLabel = "FILE",
+                description = "the job file (default: ${DEFAULT-VALUE})",
+                defaultValue = "jobs/examples/market-watch.yaml")
+        Path jobFile;
 
-        Exit(int code) {
-            super(null, null, false, false);
-            this.code = code;
-        }
-    }
+        @Option(
+                names = "--duration",
+                paramLabel = "D",
+                description =
+                        "stop after this long (for example 60s, 5m); without it, run until Ctrl-C")
+        Duration duration;
 
-    private static int command(String[] args) throws Exception {
-        if (args.length == 0) {
-            usage("missing command");
-        }
-        Map<String, String> opts = new HashMap<>();
-        String positional = null;
-        for (int i = 1; i < args.length; i++) {
-            if (args[i].startsWith("--")) {
-                if (i + 1 >= args.length) {
-                    usage(args[i] + " needs a value");
-                }
-                opts.put(args[i].substring(2), args[++i]);
-            } else if (positional == null) {
-                positional = args[i];
-            } else {
-                usage("unexpected argument " + args[i]);
+        @Option(
+                names = "--llm-base-url",
+                paramLabel = "URL",
+                description = "an OpenAI-compatible endpoint instead of the stub")
+        String llmBaseUrl;
+
+        @Option(
+                names = "--llm",
+                paramLabel = "openai",
+                description =
+                        "'openai': the real endpoint, with OPENAI_API_KEY from the environment")
+        String llm;
+
+        @Override
+        public Integer call() throws Exception {
+            if (llm != null && !"openai".equals(llm)) {
+                throw new ParameterException(
+                        spec.commandLine(), "--llm takes 'openai' (or use --llm-base-url URL)");
             }
+            return demo(jobFile, duration, llmBaseUrl, llm);
         }
-        Duration duration = opts.containsKey("duration") ? duration(opts.get("duration")) : null;
-        int code;
-        switch (args[0]) {
-            case "demo":
-                code = demo(opts, duration);
-                break;
-            case "run":
-                if (positional == null) {
-                    usage("run needs a job file");
-                }
-                code = run(Path.of(positional), duration);
-                break;
-            default:
-                usage("unknown command " + args[0]);
-                code = 2;
+    }
+
+    @Command(
+            name = "run",
+            mixinStandardHelpOptions = true,
+            versionProvider = Cli.Version.class,
+            description =
+                    "Runs a job file on a local MiniCluster against the Kafka and LLM endpoint it"
+                            + " names.")
+    static final class Run implements Callable<Integer> {
+        @Parameters(paramLabel = "JOBFILE", description = "the job file")
+        Path file;
+
+        @Option(
+                names = "--duration",
+                paramLabel = "D",
+                description =
+                        "stop after this long (for example 60s, 5m); without it, run until Ctrl-C")
+        Duration duration;
+
+        @Override
+        public Integer call() throws Exception {
+            return run(file, duration);
         }
-        return code;
     }
 
     private static int run(Path file, Duration duration) throws Exception {
@@ -125,7 +143,7 @@ public final class ReflexCli {
         List<String> missing = KafkaPreflight.problems(job, PREFLIGHT_TIMEOUT);
         if (!missing.isEmpty()) {
             System.err.println(preflightFailure(file, missing));
-            return 2;
+            return Cli.USAGE;
         }
         Path state = Files.createTempDirectory("reflex-run-");
         LocalRunner runner = new LocalRunner(job, state, OUT);
@@ -134,8 +152,8 @@ public final class ReflexCli {
         return runner.run(duration, null);
     }
 
-    private static int demo(Map<String, String> opts, Duration duration) throws Exception {
-        Path file = Path.of(opts.getOrDefault("job-file", "jobs/examples/market-watch.yaml"));
+    private static int demo(Path file, Duration duration, String llmBaseUrl, String llm)
+            throws Exception {
         OUT.println("reflex demo: starting the embedded Kafka broker ...");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics(
@@ -147,21 +165,19 @@ public final class ReflexCli {
             Map<String, String> env = new HashMap<>(System.getenv());
             env.put("REFLEX_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
             StubLlmServer stub = null;
-            String llm = opts.get("llm");
-            if (opts.containsKey("llm-base-url")) {
-                env.put("OPENAI_BASE_URL", opts.get("llm-base-url"));
-                OUT.println("LLM: " + opts.get("llm-base-url") + " (as asked)");
+            if (llmBaseUrl != null) {
+                env.put("OPENAI_BASE_URL", llmBaseUrl);
+                OUT.println("LLM: " + llmBaseUrl + " (as asked)");
             } else if ("openai".equals(llm)) {
                 if (System.getenv("OPENAI_API_KEY") == null) {
-                    OUT.println("--llm openai needs OPENAI_API_KEY in the environment");
-                    return 2;
+                    System.err.println(
+                            "reflex: --llm openai needs OPENAI_API_KEY in the environment");
+                    return Cli.USAGE;
                 }
                 OUT.println(
                         "LLM: "
                                 + env.getOrDefault("OPENAI_BASE_URL", "https://api.openai.com/v1")
                                 + " (real endpoint, as asked)");
-            } else if (llm != null) {
-                usage("--llm takes 'openai' (or use --llm-base-url URL)");
             } else {
                 // A key merely present in the environment must never spend money: the demo uses
                 // the stub unless a real endpoint is asked for.
@@ -232,7 +248,7 @@ public final class ReflexCli {
             return new JobFileParser(env).parse(file);
         } catch (JobFileException e) {
             System.err.println(e.getMessage());
-            throw new Exit(2);
+            throw new Cli.Exit(Cli.USAGE);
         }
     }
 
@@ -257,22 +273,5 @@ public final class ReflexCli {
                                     }
                                 },
                                 "reflex-shutdown"));
-    }
-
-    private static Duration duration(String s) {
-        Duration d = Durations.parse(s);
-        if (d == null) {
-            usage("bad duration '" + s + "' (examples: 30s, 5m)");
-        }
-        return d;
-    }
-
-    private static void usage(String problem) {
-        System.err.println("reflex: " + problem);
-        System.err.println(
-                "usage: reflex demo [--duration 60s] [--llm-base-url URL | --llm openai]"
-                        + " [--job-file FILE]");
-        System.err.println("       reflex run JOBFILE [--duration D]");
-        throw new Exit(2);
     }
 }

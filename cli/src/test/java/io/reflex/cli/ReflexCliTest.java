@@ -52,6 +52,35 @@ class ReflexCliTest {
         assertThat(cli("teleport").exit()).isEqualTo(2);
         Result r = cli("run");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.output()).contains("run needs a job file");
+        assertThat(r.output()).contains("Missing required parameter: 'JOBFILE'");
+        Result none = cli();
+        assertThat(none.exit()).isEqualTo(2);
+        assertThat(none.output()).contains("missing command (demo or run)");
+    }
+
+    @Test
+    void aMisspeltOptionIsRefusedWithASuggestionNotIgnored(@TempDir Path dir) throws Exception {
+        Result r = cli("demo", "--durration", "5s");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.output())
+                .contains("Unknown options: '--durration'")
+                .contains("Possible solutions: --duration");
+        Result trailing = cli("demo", "--duration");
+        assertThat(trailing.exit()).isEqualTo(2);
+        assertThat(trailing.output())
+                .contains("Missing required parameter for option '--duration'")
+                .doesNotContain("Exception");
+        Result bad = cli("run", dir.resolve("x.yaml").toString(), "--duration", "5 parsecs");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.output()).contains("bad duration '5 parsecs' (examples: 30s, 5m)");
+    }
+
+    @Test
+    void everyCommandHasHelp() throws Exception {
+        for (String command : List.of("demo", "run")) {
+            Result r = cli(command, "--help");
+            assertThat(r.exit()).as(command).isZero();
+            assertThat(r.output()).as(command).contains("Usage: reflex " + command);
+        }
     }
 }

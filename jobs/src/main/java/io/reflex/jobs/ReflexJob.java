@@ -27,6 +27,10 @@ import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.OutputTag;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * The reference job. {@link #main} reads a job file, builds the real Kafka sources and sinks and
@@ -62,11 +66,17 @@ public final class ReflexJob {
      * maps it to exit code 2.
      */
     public static void main(String[] args) throws Exception {
-        JobFile job = JobFileParser.withSystemEnv().parse(jobFileArgument(args));
+        Arguments arguments = Arguments.parse(args);
+        JobFile job = JobFileParser.withSystemEnv().parse(arguments.jobFile());
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(configuration(job));
-        build(env, job, parallelismArgument(args));
-        env.execute("reflex: " + job.name());
+        build(env, job, arguments.parallelism);
+        env.execute(jobName(job));
+    }
+
+    /** The name the job runs under on a cluster: {@code reflex: } and the job file's name. */
+    public static String jobName(JobFile job) {
+        return "reflex: " + job.name();
     }
 
     /** Adds the job file's pipeline, with its real Kafka sources and sinks, to {@code env}. */
@@ -168,33 +178,44 @@ public final class ReflexJob {
                 .name("Dead-letter sink");
     }
 
-    /** The job file path from {@code args}. */
-    public static Path jobFileArgument(String[] args) throws JobFileException {
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--job-file") && i + 1 < args.length) {
-                return Path.of(args[i + 1]);
-            }
-        }
-        if (args.length > 0 && !args[0].startsWith("--")) {
-            return Path.of(args[0]);
-        }
-        throw new JobFileException(
-                "the arguments", List.of("usage: ReflexJob JOBFILE  (or --job-file JOBFILE)"));
-    }
+    /**
+     * The job's arguments: {@code JOBFILE} or {@code --job-file JOBFILE}, and {@code
+     * --parallelism}.
+     */
+    @Command(name = "ReflexJob")
+    static final class Arguments {
+        @Parameters(arity = "0..1", paramLabel = "JOBFILE")
+        Path file;
 
-    /** The value of {@code --parallelism}, or 0 when absent. */
-    static int parallelismArgument(String[] args) throws JobFileException {
-        for (int i = 0; i < args.length - 1; i++) {
-            if (args[i].equals("--parallelism")) {
-                try {
-                    return Integer.parseInt(args[i + 1]);
-                } catch (NumberFormatException e) {
-                    throw new JobFileException(
-                            "the arguments",
-                            List.of("--parallelism takes a number, not " + args[i + 1]));
-                }
+        @Option(names = "--job-file", paramLabel = "JOBFILE")
+        Path jobFile;
+
+        @Option(names = "--parallelism", paramLabel = "N")
+        int parallelism;
+
+        /**
+         * Parses {@code args}; an unknown option, a missing or doubled job file or a bad number is
+         * a {@link JobFileException} (the job's main may run inside a JobManager: it never exits).
+         */
+        static Arguments parse(String[] args) throws JobFileException {
+            Arguments a = new Arguments();
+            try {
+                new CommandLine(a).parseArgs(args);
+            } catch (CommandLine.ParameterException e) {
+                throw new JobFileException("the arguments", List.of(e.getMessage() + USAGE));
             }
+            if ((a.file == null) == (a.jobFile == null)) {
+                throw new JobFileException(
+                        "the arguments", List.of("one job file is needed" + USAGE));
+            }
+            return a;
         }
-        return 0;
+
+        private static final String USAGE =
+                " (usage: ReflexJob JOBFILE [--parallelism N], or --job-file JOBFILE)";
+
+        Path jobFile() {
+            return file != null ? file : jobFile;
+        }
     }
 }

@@ -34,4 +34,25 @@ class ReflexJobMainTest {
                                         new String[] {file.toString(), "--parallelism", "two"}))
                 .isInstanceOf(JobFileException.class);
     }
+
+    @Test
+    void refusesUnknownOptionsAndTwoJobFiles(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("job.yaml");
+        Files.writeString(file, "job: {name: j}\n");
+        assertThatThrownBy(
+                        () -> ReflexJob.main(new String[] {file.toString(), "--paralelism", "2"}))
+                .isInstanceOf(JobFileException.class)
+                .hasMessageContaining("'--paralelism'");
+        assertThatThrownBy(
+                        () ->
+                                ReflexJob.main(
+                                        new String[] {
+                                            file.toString(), "--job-file", file.toString()
+                                        }))
+                .isInstanceOf(JobFileException.class)
+                .hasMessageContaining("one job file is needed");
+        assertThatThrownBy(() -> ReflexJob.main(new String[] {file.toString(), "--parallelism"}))
+                .isInstanceOf(JobFileException.class)
+                .hasMessageContaining("--parallelism");
+    }
 }

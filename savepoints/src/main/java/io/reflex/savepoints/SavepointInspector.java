@@ -2,6 +2,7 @@ package io.reflex.savepoints;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.jobs.ReflexJob;
+import io.reflex.jobs.cli.Cli;
 import io.reflex.operators.agent.AgentKeyState;
 import io.reflex.operators.agent.AgentMemory;
 import io.reflex.operators.agent.AgentState;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
@@ -48,6 +50,9 @@ import org.apache.flink.state.api.functions.KeyedStateReaderFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * Reads the per-key state of a Reflex savepoint (or retained checkpoint) with Flink's State
@@ -66,28 +71,33 @@ import org.apache.flink.util.Collector;
  * inspector uses the job's state names and types, not its TTL durations, so what it prints is what
  * the savepoint holds.
  */
-public final class SavepointInspector {
-    private SavepointInspector() {}
+@Command(
+        name = "reflex savepoint inspect",
+        mixinStandardHelpOptions = true,
+        versionProvider = Cli.Version.class,
+        description =
+                "Prints a savepoint's per-key state (detector statistics, agent memory, pending"
+                        + " requests) as JSON lines.")
+public final class SavepointInspector implements Callable<Integer> {
+    @Parameters(
+            paramLabel = "PATH",
+            description = "the savepoint's (or retained checkpoint's) path")
+    String path;
 
-    /** {@code PATH [--key K]}. */
-    public static void main(String[] args) throws Exception {
-        String path = null;
-        String key = null;
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--key") && i + 1 < args.length) {
-                key = args[++i];
-            } else if (path == null && !args[i].startsWith("--")) {
-                path = args[i];
-            } else {
-                usage("unexpected argument " + args[i]);
-            }
-        }
-        if (path == null) {
-            usage("savepoint inspect needs the savepoint's path");
-        }
+    @Option(names = "--key", paramLabel = "K", description = "only this key's records")
+    String key;
+
+    /** {@code PATH [--key K]}; exit codes as in {@link Cli}. */
+    public static void main(String[] args) {
+        System.exit(Cli.execute(new SavepointInspector(), args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         int lines = inspect(path, key, out);
         System.err.println("reflex: " + lines + " state record(s) in " + path);
+        return Cli.OK;
     }
 
     /** Prints every (or {@code key}'s) state record of the savepoint at {@code path}. */
@@ -311,11 +321,5 @@ public final class SavepointInspector {
             line.set("memory", Json.MAPPER.valueToTree(m));
             out.collect(Json.MAPPER.writeValueAsString(line));
         }
-    }
-
-    private static void usage(String problem) {
-        System.err.println("reflex: " + problem);
-        System.err.println("usage: reflex savepoint inspect PATH [--key K]");
-        System.exit(2);
     }
 }

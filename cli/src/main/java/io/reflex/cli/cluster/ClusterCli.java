@@ -2,6 +2,8 @@ package io.reflex.cli.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.cli.ReflexCli;
+import io.reflex.jobs.ReflexJob;
+import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileException;
 import io.reflex.jobs.config.JobFileParser;
@@ -10,11 +12,19 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.runtime.client.JobStatusMessage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * The cluster commands behind {@code bin/reflex}:
@@ -22,144 +32,230 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code cluster start|stop|status [--taskmanagers N]}: a standalone session cluster on
  *       127.0.0.1 with {@code flink-conf/}.
- *   <li>{@code submit JOBFILE [--parallelism N]}: the job jar and job file through Flink's CLI
- *       ({@code run -d}); prints the job id and waits until every task runs.
- *   <li>{@code upgrade JOBID JOBFILE [--jar NEW] [--parallelism N]}: stop with a savepoint, then
- *       submit from it; prints the savepoint and the new job id.
+ *   <li>{@code submit JOBFILE [--parallelism N] [--jar JAR]}: the job jar and job file through
+ *       Flink's CLI ({@code run -d}); prints the job id and waits until every task runs.
+ *   <li>{@code upgrade JOBID JOBFILE [--jar NEW] [--parallelism N] [--dir DIR]}: stop with a
+ *       savepoint, then submit from it; prints the savepoint and the new job id.
  *   <li>{@code savepoint JOBID [--dir DIR]}: triggers a savepoint and prints its path.
  * </ul>
  *
  * The job file is checked here first, so a bad file is refused with every problem before anything
- * reaches the cluster. Exit codes: 0 done, 1 the operation failed, 2 bad arguments or job file.
+ * reaches the cluster. Exit codes as in {@link Cli}: 0 done, 1 the operation failed, 2 bad
+ * arguments or job file.
  */
-public final class ClusterCli {
+@Command(
+        name = "reflex",
+        mixinStandardHelpOptions = true,
+        versionProvider = Cli.Version.class,
+        subcommands = {
+            ClusterCli.ClusterCommand.class,
+            ClusterCli.Submit.class,
+            ClusterCli.Upgrade.class,
+            ClusterCli.Savepoint.class
+        },
+        description = "Runs Reflex on a Flink session cluster.")
+public final class ClusterCli implements Callable<Integer> {
     private static final PrintStream OUT =
             new PrintStream(System.out, true, StandardCharsets.UTF_8);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration RUNNING_TIMEOUT = Duration.ofSeconds(120);
 
-    private ClusterCli() {}
+    @Spec CommandSpec spec;
 
     public static void main(String[] args) {
-        int code;
-        try {
-            code = run(args);
-        } catch (Exception e) {
-            System.err.println("reflex: " + e.getMessage());
-            code = 1;
-        }
-        System.exit(code);
+        System.exit(Cli.execute(new ClusterCli(), args));
     }
 
-    static int run(String[] args) throws Exception {
-        List<String> positional = new ArrayList<>();
-        Map<String, String> opts = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].startsWith("--")) {
-                if (i + 1 >= args.length) {
-                    return usage(args[i] + " needs a value");
-                }
-                opts.put(args[i].substring(2), args[++i]);
-            } else {
-                positional.add(args[i]);
+    @Override
+    public Integer call() {
+        throw new ParameterException(
+                spec.commandLine(), "missing command (cluster, submit, upgrade or savepoint)");
+    }
+
+    @Command(
+            name = "cluster",
+            mixinStandardHelpOptions = true,
+            versionProvider = Cli.Version.class,
+            description =
+                    "A standalone Flink session cluster on 127.0.0.1 with flink-conf/ (or"
+                            + " $FLINK_CONF_DIR): one JobManager and N TaskManagers; pids and logs"
+                            + " in .reflex/cluster/.")
+    static final class ClusterCommand implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Parameters(paramLabel = "start|stop|status", description = "what to do")
+        String action;
+
+        @Option(
+                names = "--taskmanagers",
+                paramLabel = "N",
+                defaultValue = "1",
+                description = "TaskManagers to start (default: ${DEFAULT-VALUE})")
+        int taskManagers;
+
+        @Override
+        public Integer call() throws Exception {
+            StandaloneCluster cluster =
+                    new StandaloneCluster(ClusterHome.fromEnvironment(System.getenv()), OUT);
+            switch (action) {
+                case "start":
+                    if (taskManagers < 1) {
+                        throw new ParameterException(
+                                spec.commandLine(), "--taskmanagers must be at least 1");
+                    }
+                    return cluster.start(taskManagers, START_TIMEOUT) ? Cli.OK : Cli.FAILED;
+                case "stop":
+                    cluster.stop();
+                    return Cli.OK;
+                case "status":
+                    return cluster.status() ? Cli.OK : Cli.FAILED;
+                default:
+                    throw new ParameterException(
+                            spec.commandLine(), "cluster takes start, stop or status");
             }
         }
-        if (positional.isEmpty()) {
-            return usage("missing command");
+    }
+
+    @Command(
+            name = "submit",
+            mixinStandardHelpOptions = true,
+            versionProvider = Cli.Version.class,
+            description =
+                    "Submits the job jar with JOBFILE to the cluster through Flink's CLI; prints"
+                            + " the job id and waits until every task runs.")
+    static final class Submit implements Callable<Integer> {
+        @Parameters(paramLabel = "JOBFILE", description = "the job file")
+        Path jobFile;
+
+        @Option(names = "--parallelism", paramLabel = "N", description = "overrides the job file's")
+        int parallelism;
+
+        @Option(
+                names = "--jar",
+                paramLabel = "JAR",
+                description = "the job jar (default: jobs/target/reflex-jobs-*-job.jar)")
+        Path jar;
+
+        @Override
+        public Integer call() throws Exception {
+            JobFile job = valid(jobFile);
+            ClusterHome home = readyCluster();
+            long t0 = System.nanoTime();
+            String jobId = submit(home, job, jar, jobFile, parallelism, null);
+            OUT.println("job id: " + jobId);
+            return awaitRunning(home, jobId, t0);
         }
-        String command = positional.get(0);
-        // The job file and its topics first: a bad one is refused whether or not a cluster runs.
-        if (command.equals("submit")
-                && positional.size() == 2
-                && !valid(Path.of(positional.get(1)))) {
-            return 2;
+    }
+
+    @Command(
+            name = "upgrade",
+            mixinStandardHelpOptions = true,
+            versionProvider = Cli.Version.class,
+            description =
+                    "Stops the job with a savepoint and resubmits from it; prints the savepoint"
+                            + " and the new job id.")
+    static final class Upgrade implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "JOBID", description = "the running job")
+        String jobId;
+
+        @Parameters(index = "1", paramLabel = "JOBFILE", description = "the job file to resubmit")
+        Path jobFile;
+
+        @Option(names = "--parallelism", paramLabel = "N", description = "overrides the job file's")
+        int parallelism;
+
+        @Option(
+                names = "--jar",
+                paramLabel = "NEW",
+                description = "the new job jar (default: jobs/target/reflex-jobs-*-job.jar)")
+        Path jar;
+
+        @Option(
+                names = "--dir",
+                paramLabel = "DIR",
+                description =
+                        "where the savepoint goes (default: the cluster's savepoint directory)")
+        String dir;
+
+        @Override
+        public Integer call() throws Exception {
+            JobFile job = valid(jobFile);
+            ClusterHome home = readyCluster();
+            long t0 = System.nanoTime();
+            String savepoint;
+            try (ClusterJobs jobs = new ClusterJobs(home)) {
+                savepoint = jobs.stopWithSavepoint(jobId, dir);
+            }
+            OUT.printf("savepoint: %s (job %s stopped in %.1f s)%n", savepoint, jobId, secs(t0));
+            long t1 = System.nanoTime();
+            String newJob = submit(home, job, jar, jobFile, parallelism, savepoint);
+            OUT.println("job id: " + newJob);
+            return awaitRunning(home, newJob, t1);
         }
-        if (command.equals("upgrade")
-                && positional.size() == 3
-                && !valid(Path.of(positional.get(2)))) {
-            return 2;
+    }
+
+    @Command(
+            name = "savepoint",
+            mixinStandardHelpOptions = true,
+            versionProvider = Cli.Version.class,
+            description =
+                    "Triggers a savepoint of a running job and prints its path. (`savepoint"
+                            + " inspect PATH` prints a savepoint's per-key state.)")
+    static final class Savepoint implements Callable<Integer> {
+        @Parameters(paramLabel = "JOBID", description = "the running job")
+        String jobId;
+
+        @Option(
+                names = "--dir",
+                paramLabel = "DIR",
+                description =
+                        "where the savepoint goes (default: the cluster's savepoint directory)")
+        String dir;
+
+        @Override
+        public Integer call() throws Exception {
+            try (ClusterJobs jobs = new ClusterJobs(readyCluster())) {
+                OUT.println("savepoint: " + jobs.savepoint(jobId, dir));
+            }
+            return Cli.OK;
         }
+    }
+
+    /** The cluster home, once a cluster answers there. */
+    private static ClusterHome readyCluster() {
         ClusterHome home = ClusterHome.fromEnvironment(System.getenv());
-        if (!command.equals("cluster")
-                && new FlinkRest(home.restUrl()).get("/overview").isEmpty()) {
+        if (new FlinkRest(home.restUrl()).get("/overview").isEmpty()) {
             System.err.println(
                     "reflex: no Flink cluster answers at "
                             + home.restUrl()
                             + " (start one with bin/reflex cluster start, or set FLINK_CONF_DIR"
                             + " to the configuration of yours)");
-            return 1;
+            throw new Cli.Exit(Cli.FAILED);
         }
-        switch (command) {
-            case "cluster":
-                return cluster(home, positional, opts);
-            case "submit":
-                if (positional.size() != 2) {
-                    return usage("submit takes one job file");
-                }
-                return submit(home, Path.of(positional.get(1)), opts);
-            case "upgrade":
-                if (positional.size() != 3) {
-                    return usage("upgrade takes a job id and a job file");
-                }
-                return upgrade(home, positional.get(1), Path.of(positional.get(2)), opts);
-            case "savepoint":
-                if (positional.size() != 2) {
-                    return usage("savepoint takes a job id");
-                }
-                OUT.println(
-                        "savepoint: "
-                                + new FlinkCli(home, System.getenv())
-                                        .savepoint(positional.get(1), opts.get("dir")));
-                return 0;
-            default:
-                return usage("unknown command " + command);
-        }
+        return home;
     }
 
-    private static int cluster(ClusterHome home, List<String> positional, Map<String, String> o)
+    /**
+     * Submits the job jar with the job file through Flink's client, and returns the id of the job
+     * it started, as the cluster lists it.
+     */
+    private static String submit(
+            ClusterHome home,
+            JobFile job,
+            Path jar,
+            Path jobFile,
+            int parallelism,
+            String savepoint)
             throws Exception {
-        StandaloneCluster cluster = new StandaloneCluster(home, OUT);
-        String action = positional.size() > 1 ? positional.get(1) : "";
-        switch (action) {
-            case "start":
-                int n = Integer.parseInt(o.getOrDefault("taskmanagers", "1"));
-                if (n < 1) {
-                    return usage("--taskmanagers must be at least 1");
-                }
-                return cluster.start(n, START_TIMEOUT) ? 0 : 1;
-            case "stop":
-                cluster.stop();
-                return 0;
-            case "status":
-                return cluster.status() ? 0 : 1;
-            default:
-                return usage("cluster takes start, stop or status");
+        try (ClusterJobs jobs = new ClusterJobs(home)) {
+            Set<JobID> before =
+                    jobs.jobs().stream()
+                            .map(JobStatusMessage::getJobId)
+                            .collect(Collectors.toSet());
+            new FlinkCli(home, System.getenv())
+                    .run(jar == null ? home.jobJar() : jar, jobFile, parallelism, savepoint);
+            return ClusterJobs.submitted(before, jobs.jobs(), ReflexJob.jobName(job)).toHexString();
         }
-    }
-
-    private static int submit(ClusterHome home, Path jobFile, Map<String, String> opts)
-            throws Exception {
-        Path jar = Path.of(opts.getOrDefault("jar", home.jobJar().toString()));
-        int parallelism = Integer.parseInt(opts.getOrDefault("parallelism", "0"));
-        long t0 = System.nanoTime();
-        String jobId = new FlinkCli(home, System.getenv()).run(jar, jobFile, parallelism, null);
-        OUT.println("job id: " + jobId);
-        return awaitRunning(home, jobId, t0);
-    }
-
-    private static int upgrade(
-            ClusterHome home, String jobId, Path jobFile, Map<String, String> opts)
-            throws Exception {
-        Path jar = Path.of(opts.getOrDefault("jar", home.jobJar().toString()));
-        int parallelism = Integer.parseInt(opts.getOrDefault("parallelism", "0"));
-        FlinkCli cli = new FlinkCli(home, System.getenv());
-        long t0 = System.nanoTime();
-        String savepoint = cli.stopWithSavepoint(jobId, opts.get("dir"));
-        OUT.printf("savepoint: %s (job %s stopped in %.1f s)%n", savepoint, jobId, secs(t0));
-        long t1 = System.nanoTime();
-        String newJob = cli.run(jar, jobFile, parallelism, savepoint);
-        OUT.println("job id: " + newJob);
-        return awaitRunning(home, newJob, t1);
     }
 
     private static int awaitRunning(ClusterHome home, String jobId, long t0) {
@@ -173,7 +269,7 @@ public final class ClusterCli {
                         RUNNING_TIMEOUT);
         if (job.isPresent() && FlinkRest.allTasksRunning(job.get())) {
             OUT.printf("job %s running: every task up %.1f s after submit%n", jobId, secs(t0));
-            return 0;
+            return Cli.OK;
         }
         OUT.println(
                 "job "
@@ -195,41 +291,31 @@ public final class ClusterCli {
                         + jobId
                         + " and the logs in "
                         + home.logDir());
-        return 1;
+        return Cli.FAILED;
     }
 
     /**
-     * Checks the job file with the environment the job will see, then its Kafka topics (the
-     * preflight); lists every problem.
+     * The job file, checked with the environment the job will see, and its Kafka topics (the
+     * preflight); with a problem, every one is printed and the command ends with exit code 2,
+     * before anything reaches the cluster.
      */
-    private static boolean valid(Path jobFile) {
+    private static JobFile valid(Path jobFile) {
         JobFile job;
         try {
             job = JobFileParser.withSystemEnv().parse(jobFile);
         } catch (JobFileException e) {
             System.err.println(e.getMessage());
-            return false;
+            throw new Cli.Exit(Cli.USAGE);
         }
         List<String> problems = KafkaPreflight.problems(job, ReflexCli.PREFLIGHT_TIMEOUT);
         if (!problems.isEmpty()) {
             System.err.println(ReflexCli.preflightFailure(jobFile, problems));
-            return false;
+            throw new Cli.Exit(Cli.USAGE);
         }
-        return true;
+        return job;
     }
 
     private static double secs(long t0) {
         return (System.nanoTime() - t0) / 1e9;
-    }
-
-    private static int usage(String problem) {
-        System.err.println("reflex: " + problem);
-        System.err.println("usage: reflex cluster start|stop|status [--taskmanagers N]");
-        System.err.println("       reflex submit JOBFILE [--parallelism N] [--jar JAR]");
-        System.err.println(
-                "       reflex upgrade JOBID JOBFILE [--jar NEW] [--parallelism N] [--dir DIR]");
-        System.err.println("       reflex savepoint JOBID [--dir DIR]");
-        System.err.println("       reflex savepoint inspect PATH [--key K]");
-        return 2;
     }
 }

@@ -7,20 +7,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Flink's own command-line client ({@code CliFrontend}) in a child JVM with the cluster's classpath
- * and configuration folder, as {@code bin/flink} would run it. The environment of this process (for
- * the job file's {@code ${VAR}}s) is passed on.
+ * and configuration folder, as {@code bin/flink} would run it, for the one thing it must do: build
+ * the job graph on this side, where the job file and the environment of this process (for the job
+ * file's {@code ${VAR}}s) are, and submit it. What the submission started is read back through the
+ * REST API ({@link ClusterJobs}), not from what the client prints.
  */
 public final class FlinkCli {
-    static final Pattern JOB_ID =
-            Pattern.compile("Job has been submitted with JobID ([0-9a-f]{32})");
-    static final Pattern SAVEPOINT_PATH =
-            Pattern.compile("Savepoint (?:completed|stored in)\\.? ?(?:Path: )?(\\S+)");
-
     private final ClusterHome home;
     private final Map<String, String> env;
 
@@ -32,8 +27,11 @@ public final class FlinkCli {
     /** What the CLI printed and how it exited. */
     public record Result(int exitCode, String output) {}
 
-    /** {@code flink run -d [-s savepoint] [-p N] jar jobFile [--parallelism N]}: the job id. */
-    public String run(Path jar, Path jobFile, int parallelism, String savepoint)
+    /**
+     * {@code flink run -d [-s savepoint] [-p N] jar jobFile [--parallelism N]}: returns once the
+     * job is submitted; fails with what the client printed when it could not submit it.
+     */
+    public void run(Path jar, Path jobFile, int parallelism, String savepoint)
             throws IOException, InterruptedException {
         List<String> args = new ArrayList<>(List.of("run", "-d"));
         if (savepoint != null) {
@@ -48,27 +46,11 @@ public final class FlinkCli {
             // The job file's own parallelism would win over -p; this overrides it.
             args.addAll(List.of("--parallelism", Integer.toString(parallelism)));
         }
-        return extract(invoke(args), JOB_ID, "submit");
-    }
-
-    /** {@code flink stop --savepointPath DIR JOBID}: the savepoint's path. */
-    public String stopWithSavepoint(String jobId, String dir)
-            throws IOException, InterruptedException {
-        List<String> args = new ArrayList<>(List.of("stop"));
-        if (dir != null) {
-            args.addAll(List.of("--savepointPath", dir));
+        Result r = invoke(args);
+        if (r.exitCode() != 0) {
+            throw new IOException(
+                    "flink run failed (exit " + r.exitCode() + "):\n" + r.output().trim());
         }
-        args.add(jobId);
-        return extract(invoke(args), SAVEPOINT_PATH, "stop with a savepoint");
-    }
-
-    /** {@code flink savepoint JOBID [DIR]}: the savepoint's path; the job keeps running. */
-    public String savepoint(String jobId, String dir) throws IOException, InterruptedException {
-        List<String> args = new ArrayList<>(List.of("savepoint", jobId));
-        if (dir != null) {
-            args.add(dir);
-        }
-        return extract(invoke(args), SAVEPOINT_PATH, "savepoint");
     }
 
     /** Runs the CLI with {@code args} and returns what it printed. */
@@ -90,14 +72,5 @@ public final class FlinkCli {
         Process p = pb.start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return new Result(p.waitFor(), output);
-    }
-
-    static String extract(Result r, Pattern pattern, String what) throws IOException {
-        Matcher m = pattern.matcher(r.output());
-        if (r.exitCode() != 0 || !m.find()) {
-            throw new IOException(
-                    "flink " + what + " failed (exit " + r.exitCode() + "):\n" + r.output().trim());
-        }
-        return m.group(1);
     }
 }

@@ -4,40 +4,61 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.runtime.client.JobStatusMessage;
 import org.junit.jupiter.api.Test;
 
-/** Tests for {@link FlinkCli}'s reading of what Flink's CLI prints, and {@link FlinkRest}. */
+/** Tests for how a submission's job is found ({@link ClusterJobs}), and {@link FlinkRest}. */
 class FlinkCliTest {
 
-    @Test
-    void readsTheJobIdOfASubmission() throws Exception {
-        String out = "Job has been submitted with JobID 0d8bf0c2fd847cc827b48632b88e9cc1\n";
-        assertThat(FlinkCli.extract(new FlinkCli.Result(0, out), FlinkCli.JOB_ID, "submit"))
-                .isEqualTo("0d8bf0c2fd847cc827b48632b88e9cc1");
+    private static JobStatusMessage job(JobID id, String name) {
+        return new JobStatusMessage(id, name, JobStatus.RUNNING, 0);
     }
 
     @Test
-    void readsTheSavepointPathOfStopAndOfSavepoint() throws Exception {
-        String stop =
-                "Suspending job \"0d8bf0c2fd847cc827b48632b88e9cc1\" with a CANONICAL savepoint.\n"
-                        + "Savepoint completed. Path: file:/tmp/reflex/savepoints/savepoint-0d8bf0-9755ff82c105\n";
-        assertThat(FlinkCli.extract(new FlinkCli.Result(0, stop), FlinkCli.SAVEPOINT_PATH, "stop"))
-                .isEqualTo("file:/tmp/reflex/savepoints/savepoint-0d8bf0-9755ff82c105");
+    void theSubmittedJobIsTheOneTheClusterListsAnew() {
+        JobID old = new JobID();
+        JobID fresh = new JobID();
+        assertThat(
+                        ClusterJobs.submitted(
+                                Set.of(old),
+                                List.of(job(old, "reflex: a"), job(fresh, "reflex: a")),
+                                "reflex: a"))
+                .isEqualTo(fresh);
     }
 
     @Test
-    void failsWithWhatTheCliPrintedWhenItFails() {
-        String out = "org.apache.flink.util.FlinkException: Could not stop with a savepoint";
+    void anotherSubmissionMeanwhileIsToldApartByName() {
+        JobID ours = new JobID();
+        JobID theirs = new JobID();
+        assertThat(
+                        ClusterJobs.submitted(
+                                Set.of(),
+                                List.of(job(theirs, "other"), job(ours, "reflex: a")),
+                                "reflex: a"))
+                .isEqualTo(ours);
+    }
+
+    @Test
+    void failsWhenNoJobOrNoSingleJobIsNew() {
+        JobID old = new JobID();
         assertThatThrownBy(
                         () ->
-                                FlinkCli.extract(
-                                        new FlinkCli.Result(1, out),
-                                        FlinkCli.SAVEPOINT_PATH,
-                                        "stop with a savepoint"))
-                .isInstanceOf(IOException.class)
-                .hasMessageContaining("exit 1")
-                .hasMessageContaining("Could not stop with a savepoint");
+                                ClusterJobs.submitted(
+                                        Set.of(old), List.of(job(old, "reflex: a")), "reflex: a"))
+                .hasMessageContaining("the cluster lists no new job");
+        assertThatThrownBy(
+                        () ->
+                                ClusterJobs.submitted(
+                                        Set.of(),
+                                        List.of(
+                                                job(new JobID(), "reflex: a"),
+                                                job(new JobID(), "reflex: a")),
+                                        "reflex: a"))
+                .hasMessageContaining("cannot tell which job the submission started");
     }
 
     @Test
