@@ -1,6 +1,7 @@
 package io.reflex.operators.llm;
 
 import java.time.Duration;
+import org.apache.flink.util.ExceptionUtils;
 
 /**
  * A failed LLM call, classified: {@link #retryable()} for 429, 5xx, timeouts, connection errors and
@@ -38,10 +39,7 @@ public final class LlmException extends RuntimeException {
      * anything else is an unexpected, retryable error.
      */
     public static LlmException from(Throwable error) {
-        Throwable e = error;
-        while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
+        Throwable e = ExceptionUtils.stripCompletionException(error);
         if (e instanceof LlmException le) {
             return le;
         }

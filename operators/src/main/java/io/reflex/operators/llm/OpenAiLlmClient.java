@@ -21,17 +21,18 @@ import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionMessageToolCall;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 import io.reflex.operators.model.Json;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
+import org.apache.flink.util.ExceptionUtils;
 
 /**
  * {@link LlmClient} on the official OpenAI Java SDK's async client. The SDK's own retries are off,
@@ -270,10 +271,7 @@ public final class OpenAiLlmClient implements LlmClient {
 
     /** Turns what the SDK threw into an {@link LlmException} that says if a retry may help. */
     static LlmException classify(Throwable error) {
-        Throwable e = error;
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
+        Throwable e = ExceptionUtils.stripCompletionException(error);
         if (e instanceof LlmException le) {
             return le;
         }
@@ -291,10 +289,8 @@ public final class OpenAiLlmClient implements LlmClient {
                     se);
         }
         if (e instanceof OpenAIIoException) {
-            for (Throwable c = e; c != null && c.getCause() != c; c = c.getCause()) {
-                if (c instanceof java.io.InterruptedIOException) {
-                    return new LlmException("timed out: " + rootMessage(e), true, 0, null, e);
-                }
+            if (ExceptionUtils.findThrowable(e, InterruptedIOException.class).isPresent()) {
+                return new LlmException("timed out: " + rootMessage(e), true, 0, null, e);
             }
             return new LlmException("I/O error: " + rootMessage(e), true, 0, null, e);
         }
@@ -319,10 +315,8 @@ public final class OpenAiLlmClient implements LlmClient {
     }
 
     private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
+        Throwable root = org.apache.commons.lang3.exception.ExceptionUtils.getRootCause(e);
+        root = root == null ? e : root;
         return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 

@@ -1,8 +1,8 @@
 package io.reflex.operators.llm;
 
+import io.reflex.connectors.util.Backoff;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * When to try an LLM request again: exponential backoff with full jitter, a server's {@code
@@ -12,14 +12,12 @@ public final class RetryPolicy implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final int maxAttempts;
-    private final long initialMs;
-    private final long maxMs;
+    private final Backoff backoff;
     private final long deadlineMs;
 
     public RetryPolicy(int maxAttempts, Duration initial, Duration max, Duration deadline) {
         this.maxAttempts = maxAttempts;
-        this.initialMs = Math.max(1, initial.toMillis());
-        this.maxMs = Math.max(initialMs, max.toMillis());
+        this.backoff = new Backoff(initial, max);
         this.deadlineMs = deadline.toMillis();
     }
 
@@ -48,8 +46,7 @@ public final class RetryPolicy implements Serializable {
         if (!error.retryable() || attempt >= maxAttempts) {
             return null;
         }
-        long ceiling = Math.min(maxMs, initialMs << Math.min(30, attempt - 1));
-        long delay = ThreadLocalRandom.current().nextLong(ceiling + 1);
+        long delay = backoff.delayMillis(attempt);
         if (error.retryAfter() != null) {
             delay = Math.max(delay, error.retryAfter().toMillis());
         }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.filter.FilteringParserDelegate;
 import com.fasterxml.jackson.core.filter.JsonPointerBasedFilter;
 import com.fasterxml.jackson.core.filter.TokenFilter;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.reflex.connectors.util.Backoff;
 import io.reflex.connectors.websocket.WebSocketMessage;
 import io.reflex.connectors.websocket.WebSocketSourceOptions;
 import io.reflex.connectors.websocket.split.WebSocketSplit;
@@ -24,10 +25,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,6 +42,7 @@ import org.apache.flink.connector.base.source.reader.splitreader.SplitsAddition;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsChange;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.util.ExceptionUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,6 +80,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
     private static final long POLL_MS = 100;
 
     private final WebSocketSourceOptions options;
+    private final Backoff backoff;
     private final HttpClient http;
     private final Map<String, Connection> connections = new LinkedHashMap<>();
     private final BlockingQueue<Item> inbox;
@@ -99,6 +102,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
 
     public WebSocketSplitReader(WebSocketSourceOptions options, MetricGroup metrics) {
         this.options = options;
+        this.backoff = new Backoff(options.initialBackoff(), options.maxBackoff());
         this.http = client(options);
         this.inbox = new LinkedBlockingQueue<>();
         this.available = new AtomicInteger(options.queueCapacity());
@@ -527,11 +531,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
                 failures = 0; // it worked: reconnect at once, not after a grown backoff
             }
             failures++;
-            long ceiling =
-                    Math.min(
-                            options.maxBackoff().toMillis(),
-                            options.initialBackoff().toMillis() << Math.min(20, failures - 1));
-            long delay = ThreadLocalRandom.current().nextLong(ceiling + 1);
+            long delay = backoff.delayMillis(failures);
             nextAttemptAt = now + delay;
             reconnects.inc();
             LOG.warn(
@@ -628,13 +628,12 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
      * invalid UTF-8 as a {@code ProtocolException} caused by a {@code MalformedInputException}.
      */
     private static boolean unreadableFrame(Throwable error) {
-        for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
-            if (e instanceof java.net.ProtocolException
-                    || e instanceof java.nio.charset.CharacterCodingException) {
-                return true;
-            }
-        }
-        return false;
+        return ExceptionUtils.findThrowable(
+                        error,
+                        e ->
+                                e instanceof java.net.ProtocolException
+                                        || e instanceof java.nio.charset.CharacterCodingException)
+                .isPresent();
     }
 
     /** The messages of an error and its causes, for example {@code Invalid UTF-8 in frame TEXT}. */
@@ -650,13 +649,13 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
     }
 
     private static String describe(Throwable error) {
-        Throwable e = error;
-        while (e.getCause() != null && !(e instanceof WebSocketHandshakeException)) {
-            e = e.getCause();
+        Optional<WebSocketHandshakeException> refused =
+                ExceptionUtils.findThrowable(error, WebSocketHandshakeException.class);
+        if (refused.isPresent()) {
+            return "handshake refused with HTTP " + refused.get().getResponse().statusCode();
         }
-        if (e instanceof WebSocketHandshakeException h) {
-            return "handshake refused with HTTP " + h.getResponse().statusCode();
-        }
+        Throwable root = org.apache.commons.lang3.exception.ExceptionUtils.getRootCause(error);
+        Throwable e = root == null ? error : root;
         return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 }
