@@ -9,6 +9,7 @@ import io.reflex.jobs.kafka.KafkaConnectors;
 import io.reflex.operators.action.ActionIds;
 import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
+import io.reflex.sandbox.Await;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedGenerator;
 import io.reflex.sandbox.StubLlmServer;
@@ -95,18 +96,13 @@ class AgentFailoverITCase {
             env.setParallelism(2);
             build(env, file);
             JobClient first = env.executeAsync(job);
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (hanging.inFlight() < TRIGGERS) {
-                assertThat(System.nanoTime()).as("all requests in flight").isLessThan(deadline);
-                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // poll
-            }
+            Await.until("all requests in flight", WAIT, () -> hanging.inFlight() >= TRIGGERS);
             long allInFlightAt = System.currentTimeMillis();
-            Path checkpoint;
-            while ((checkpoint = checkpointAfter(checkpoints, allInFlightAt).orElse(null))
-                    == null) {
-                assertThat(System.nanoTime()).as("a checkpoint completes").isLessThan(deadline);
-                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // poll
-            }
+            Await.until(
+                    "a checkpoint after all requests went out",
+                    WAIT,
+                    () -> checkpointAfter(checkpoints, allInFlightAt).isPresent());
+            Path checkpoint = checkpointAfter(checkpoints, allInFlightAt).orElseThrow();
             first.cancel().get();
             assertThat(read(kafka, actions)).as("no decision was committed").isEmpty();
 
@@ -118,11 +114,10 @@ class AgentFailoverITCase {
                 env2.setParallelism(1);
                 build(env2, second);
                 JobClient restored = env2.executeAsync(job);
-                List<ConsumerRecord<byte[], byte[]>> committed = new ArrayList<>();
-                while (committed.size() < TRIGGERS) {
-                    assertThat(System.nanoTime()).as("actions committed").isLessThan(deadline);
-                    committed = read(kafka, actions);
-                }
+                Await.until(
+                        "every trigger's action committed",
+                        WAIT,
+                        () -> read(kafka, actions).size() >= TRIGGERS);
                 restored.cancel().get();
 
                 List<String> ids = new ArrayList<>();

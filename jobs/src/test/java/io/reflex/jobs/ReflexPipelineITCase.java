@@ -9,6 +9,7 @@ import com.networknt.schema.SpecVersion;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.operators.model.ActionJson;
 import io.reflex.operators.model.Json;
+import io.reflex.sandbox.Await;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
@@ -197,10 +198,10 @@ class ReflexPipelineITCase {
             assertThat(endings.keySet()).isEqualTo(expected);
             assertThat(endings.values()).as("each trigger ends exactly once").containsOnly(1);
 
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (stub.inFlight() > 0 && System.nanoTime() < deadline) {
-                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // poll the stub
-            }
+            Await.until(
+                    "the stub's last requests to end",
+                    Duration.ofSeconds(30),
+                    () -> stub.inFlight() == 0);
             long failedOrInvalid =
                     stub.count(StubLlmServer.Outcome.RATE_LIMITED)
                             + stub.count(StubLlmServer.Outcome.SERVER_ERROR)
@@ -285,7 +286,13 @@ class ReflexPipelineITCase {
             }
             assertThat(decided).as("every trigger is in some decision").isEqualTo(ids);
             assertThat(read(t.dlq)).isEmpty();
-            assertThat(stub.requests()).as("coalesced").isLessThan(triggers);
+            // Each key's 30 triggers are in Kafka before the job starts and reach the agent within
+            // one 200 ms answer: its first trigger is one call, the 29 that arrive meanwhile are
+            // the next. Allow one more round per key for a slow start: at most 3 calls per key,
+            // 0.1 per trigger (8 in every run so far).
+            assertThat(stub.requests())
+                    .as("calls for 120 triggers on 4 keys")
+                    .isLessThanOrEqualTo(12);
             System.out.printf(
                     "burst: %d triggers on 4 keys -> %d LLM calls (%.3f per trigger)"
                             + " with coalescing; one per trigger without%n",

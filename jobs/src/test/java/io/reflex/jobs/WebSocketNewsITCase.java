@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.operators.model.Json;
+import io.reflex.sandbox.Await;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedServer;
 import io.reflex.sandbox.JobHealth;
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 import org.apache.flink.client.program.ClusterClient;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -79,19 +79,26 @@ class WebSocketNewsITCase {
                             ReflexJob.configuration(job));
             ReflexJob.build(env, job, 2);
             JobClient client = env.executeAsync(job.name());
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            List<ConsumerRecord<byte[], byte[]>> dead = List.of();
-            List<ConsumerRecord<byte[], byte[]>> acted = List.of();
-            while (dead.size() < 5 || acted.size() < 3) {
-                assertThat(System.nanoTime())
-                        .as("actions and dead letters committed")
-                        .isLessThan(deadline);
-                LockSupport.parkNanos(200_000_000L); // poll the topics
-                dead = TopicReader.readAll(kafka.bootstrapServers(), dlq, Duration.ofSeconds(10));
-                acted =
-                        TopicReader.readAll(
-                                kafka.bootstrapServers(), actions, Duration.ofSeconds(10));
-            }
+            Await.until(
+                    "5 dead letters and 3 actions committed",
+                    Duration.ofSeconds(60),
+                    () ->
+                            TopicReader.readAll(
+                                                            kafka.bootstrapServers(),
+                                                            dlq,
+                                                            Duration.ofSeconds(10))
+                                                    .size()
+                                            >= 5
+                                    && TopicReader.readAll(
+                                                            kafka.bootstrapServers(),
+                                                            actions,
+                                                            Duration.ofSeconds(10))
+                                                    .size()
+                                            >= 3);
+            List<ConsumerRecord<byte[], byte[]>> dead =
+                    TopicReader.readAll(kafka.bootstrapServers(), dlq, Duration.ofSeconds(10));
+            List<ConsumerRecord<byte[], byte[]>> acted =
+                    TopicReader.readAll(kafka.bootstrapServers(), actions, Duration.ofSeconds(10));
             client.cancel().get();
 
             for (ConsumerRecord<byte[], byte[]> r : dead) {
@@ -163,15 +170,18 @@ class WebSocketNewsITCase {
                             ReflexJob.configuration(job));
             ReflexJob.build(env, job, 1);
             JobClient client = env.executeAsync(job.name());
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            List<ConsumerRecord<byte[], byte[]>> dead = List.of();
-            while (dead.size() < 3) {
-                assertThat(System.nanoTime())
-                        .as("three dead letters committed")
-                        .isLessThan(deadline);
-                LockSupport.parkNanos(200_000_000L); // poll the topic
-                dead = TopicReader.readAll(kafka.bootstrapServers(), dlq, Duration.ofSeconds(10));
-            }
+            Await.until(
+                    "three dead letters committed",
+                    Duration.ofSeconds(60),
+                    () ->
+                            TopicReader.readAll(
+                                                    kafka.bootstrapServers(),
+                                                    dlq,
+                                                    Duration.ofSeconds(10))
+                                            .size()
+                                    >= 3);
+            List<ConsumerRecord<byte[], byte[]>> dead =
+                    TopicReader.readAll(kafka.bootstrapServers(), dlq, Duration.ofSeconds(10));
             long restarts =
                     JobHealth.numRestarts(
                             cluster.getWebInterfaceURL(), client.getJobID().toHexString());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.jobs.ReflexJob;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.operators.model.Json;
+import io.reflex.sandbox.Await;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.MarketEvents;
 import io.reflex.sandbox.StubLlmServer;
@@ -137,16 +138,19 @@ class SavepointCompatibilityITCase {
                     StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ReflexJob.build(env, job);
             JobClient client = env.executeAsync(CompatRecords.JOB + "-restored");
-            List<ConsumerRecord<byte[], byte[]>> actions = new ArrayList<>();
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (actions.size() < expected.size()) {
-                assertThat(System.nanoTime()).as("actions committed").isLessThan(deadline);
-                actions =
-                        TopicReader.readAll(
-                                kafka.bootstrapServers(),
-                                CompatRecords.ACTIONS,
-                                Duration.ofSeconds(2));
-            }
+            Await.until(
+                    "the restored job's actions committed",
+                    WAIT,
+                    () ->
+                            TopicReader.readAll(
+                                                    kafka.bootstrapServers(),
+                                                    CompatRecords.ACTIONS,
+                                                    Duration.ofSeconds(2))
+                                            .size()
+                                    >= expected.size());
+            List<ConsumerRecord<byte[], byte[]>> actions =
+                    TopicReader.readAll(
+                            kafka.bootstrapServers(), CompatRecords.ACTIONS, Duration.ofSeconds(2));
             client.cancel().get();
 
             List<String> ids = new ArrayList<>();

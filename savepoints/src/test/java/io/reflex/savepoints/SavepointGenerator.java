@@ -1,9 +1,8 @@
 package io.reflex.savepoints;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.reflex.jobs.ReflexJob;
 import io.reflex.jobs.config.JobFile;
+import io.reflex.sandbox.Await;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -57,21 +55,22 @@ class SavepointGenerator {
             JobClient client = env.executeAsync(CompatRecords.JOB);
 
             CompatRecords.produce(kafka.bootstrapServers(), CompatRecords.answeredPhase());
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (TopicReader.readAll(
-                                    kafka.bootstrapServers(),
-                                    CompatRecords.ACTIONS,
-                                    Duration.ofSeconds(2))
-                            .size()
-                    < CompatRecords.ANSWERED.size()) {
-                assertThat(System.nanoTime()).as("answered actions").isLessThan(deadline);
-            }
+            Await.until(
+                    "the answered phase's actions",
+                    WAIT,
+                    () ->
+                            TopicReader.readAll(
+                                                    kafka.bootstrapServers(),
+                                                    CompatRecords.ACTIONS,
+                                                    Duration.ofSeconds(2))
+                                            .size()
+                                    >= CompatRecords.ANSWERED.size());
             stub.setSettings(stub.settings().withLatency(TimeUnit.MINUTES.toMillis(30), 0));
             CompatRecords.produce(kafka.bootstrapServers(), CompatRecords.pendingPhase());
-            while (stub.inFlight() < CompatRecords.PENDING.size()) {
-                assertThat(System.nanoTime()).as("pending requests").isLessThan(deadline);
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-            }
+            Await.until(
+                    "the pending phase's requests in flight",
+                    WAIT,
+                    () -> stub.inFlight() >= CompatRecords.PENDING.size());
             Path tmp = Files.createTempDirectory("reflex-savepoint-");
             String written =
                     client.stopWithSavepoint(

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.reflex.sandbox.Await;
 import io.reflex.sandbox.FeedServer;
 import io.reflex.sandbox.JobHealth;
 import java.nio.file.Files;
@@ -491,11 +492,10 @@ class WebSocketSourceITCase {
                     .sinkTo(new QueueSink())
                     .uid("sink");
             JobClient first = env.executeAsync("ws-before");
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (QueueSink.RECEIVED.size() < 1_000) {
-                assertThat(System.nanoTime()).isLessThan(deadline);
-                LockSupport.parkNanos(20_000_000L); // poll
-            }
+            Await.until(
+                    "1,000 messages before the savepoint",
+                    Duration.ofSeconds(60),
+                    () -> QueueSink.RECEIVED.size() >= 1_000);
             String savepoint =
                     first.stopWithSavepoint(
                                     false, dir.toUri().toString(), SavepointFormatType.CANONICAL)

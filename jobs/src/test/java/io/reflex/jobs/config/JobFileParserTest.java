@@ -157,6 +157,37 @@ class JobFileParserTest {
     }
 
     @Test
+    void aKafkaSourcesWatermarkIdleTimeoutStillReadsUnderItsOldName() throws Exception {
+        String src = "  - {name: s, bootstrap-servers: 'k:9092', topics: [t], key: /k}";
+        JobFileParser parser = new JobFileParser(Map.of());
+        JobFile.KafkaSourceSpec current =
+                parser.parse(
+                                "new.yaml",
+                                MINIMAL.replace(
+                                        src, src.replace("}", ", watermark-idle-timeout: 7s}")))
+                        .sources()
+                        .get(0);
+        assertThat(current.idleTimeout()).isEqualTo(Duration.ofSeconds(7));
+        JobFile.KafkaSourceSpec old =
+                parser.parse(
+                                "old.yaml",
+                                MINIMAL.replace(src, src.replace("}", ", idle-timeout: 9s}")))
+                        .sources()
+                        .get(0);
+        assertThat(old.idleTimeout()).isEqualTo(Duration.ofSeconds(9));
+        assertThat(
+                        problems(
+                                MINIMAL.replace(
+                                        src,
+                                        src.replace(
+                                                "}",
+                                                ", idle-timeout: 9s, watermark-idle-timeout: 7s}"))))
+                .containsExactly(
+                        "sources[0].idle-timeout: give watermark-idle-timeout only; idle-timeout is"
+                                + " its deprecated name");
+    }
+
+    @Test
     void refusesFilesThatAreNotYamlMappings() {
         assertThat(problems("- just\n- a list\n"))
                 .containsExactly("expected a YAML mapping at the top");

@@ -9,6 +9,7 @@ import io.reflex.operators.llm.LlmException;
 import io.reflex.operators.llm.LlmOptions;
 import io.reflex.operators.llm.LlmRequest;
 import io.reflex.operators.llm.LlmResponse;
+import io.reflex.operators.llm.TokenCounter;
 import io.reflex.operators.llm.ToolCall;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.DeadLetter;
@@ -548,6 +549,87 @@ class LlmAgentOperatorTest {
         assertThat(fake.calls).hasSize(1);
         advance(h, 61_000);
         assertThat(fake.calls).hasSize(2);
+    }
+
+    private static AgentOptions agent(int maxBacklog, long tokensPerMinute) {
+        AgentOptions d = AgentOptions.defaults();
+        return new AgentOptions(
+                maxBacklog,
+                d.memoryDecisions(),
+                d.memoryMaxChars(),
+                d.memoryTtl(),
+                d.repairInvalid(),
+                d.maxToolRounds(),
+                0,
+                tokensPerMinute,
+                false,
+                d.breakerFailures(),
+                d.breakerCooldown(),
+                0,
+                0);
+    }
+
+    @Test
+    void aFullBacklogDeadLettersItsOldestTriggerAndKeepsTheNewest() throws Exception {
+        FakeClient fake = new FakeClient();
+        var h = open(fake, llm(8, 3), agent(2, 0));
+        send(h, trigger("ACME", "a1", 10)); // in flight
+        send(h, trigger("ACME", "a2", 20));
+        send(h, trigger("ACME", "a3", 30));
+        assertThat(deadLetters(h)).isEmpty();
+        send(h, trigger("ACME", "a4", 40)); // the backlog of 2 overflows: a2 goes
+        assertThat(deadLetters(h))
+                .singleElement()
+                .satisfies(
+                        d -> {
+                            assertThat(d.reason())
+                                    .isEqualTo(
+                                            "backlog of 2 triggers for this key is full; the"
+                                                    + " oldest is dead-lettered");
+                            assertThat(d.key()).isEqualTo("ACME");
+                            assertThat(new String(d.raw(), java.nio.charset.StandardCharsets.UTF_8))
+                                    .contains("\"a2\"");
+                        });
+        h.processWatermark(new Watermark(100));
+        assertThat(h.getOutput())
+                .filteredOn(o -> o instanceof Watermark)
+                .as("held below a1, the oldest trigger still pending")
+                .containsExactly(new Watermark(9));
+        reply(h, fake.call(0), ALERT);
+        assertThat(fake.call(1).request().requestId())
+                .isEqualTo(
+                        ActionIds.requestId(
+                                JOB,
+                                List.of(trigger("ACME", "a3", 30), trigger("ACME", "a4", 40))));
+        reply(h, fake.call(1), ALERT);
+        assertThat(h.extractOutputValues())
+                .extracting(Action::eventIds)
+                .containsExactly(List.of("a1"), List.of("a3", "a4"));
+        assertThat(deadLetters(h)).hasSize(1);
+    }
+
+    @Test
+    void tokensPerMinuteHoldACallBackUntilItsTokensAreThere() throws Exception {
+        // What one call costs: its prompt's tokens and the completion bound (llm(): 100).
+        FakeClient probe = new FakeClient();
+        var first = open(probe, llm(8, 3), agent());
+        send(first, trigger("A", "a1", 1));
+        long cost = TokenCounter.count(probe.call(0).request().messages()) + 100;
+        first.close();
+        // A second's worth of the limit holds one and a half calls: B waits for A's tokens.
+        long perMinute = cost * 3 / 2 * 60;
+        FakeClient fake = new FakeClient();
+        var h = open(fake, llm(8, 3), agent(16, perMinute));
+        send(h, trigger("A", "a1", 1));
+        send(h, trigger("B", "b1", 2));
+        assertThat(fake.calls).extracting(FakeClient.Call::key).containsExactly("A");
+        advance(h, 1_100);
+        assertThat(fake.calls).as("a tenth of a second refills a tenth").hasSize(1);
+        advance(h, 2_000);
+        assertThat(fake.calls).extracting(FakeClient.Call::key).containsExactly("A", "B");
+        reply(h, fake.call(0), ALERT);
+        reply(h, fake.call(1), ALERT);
+        assertThat(h.extractOutputValues()).extracting(Action::key).containsExactly("A", "B");
     }
 
     @Test
