@@ -28,12 +28,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads and validates a job file (YAML). Every problem is collected with its path, and a file with
  * any problem is refused with all of them; nothing half-valid ever starts.
  */
 public final class JobFileParser {
+    private static final Logger LOG = LoggerFactory.getLogger(JobFileParser.class);
+
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
     private static final Duration MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
@@ -170,6 +174,7 @@ public final class JobFileParser {
                             "max-key-bytes",
                             "max-time-ahead",
                             "max-out-of-orderness",
+                            "watermark-idle-timeout",
                             "idle-timeout"));
             String name = s.requiredString("name");
             if (name != null && !names.add(name)) {
@@ -204,9 +209,31 @@ public final class JobFileParser {
                             s.stringMap("properties"),
                             decoding,
                             s.duration("max-out-of-orderness", Duration.ofSeconds(5)),
-                            s.duration("idle-timeout", Duration.ofSeconds(30))));
+                            watermarkIdleTimeout(s)));
         }
         return out;
+    }
+
+    /**
+     * A Kafka source's {@code watermark-idle-timeout}. Its old name, {@code idle-timeout}, still
+     * reads, with a warning: on a WebSocket source {@code idle-timeout} means reconnecting after a
+     * silence, which is not what it does here.
+     */
+    private static Duration watermarkIdleTimeout(Section s) {
+        if (!s.has("idle-timeout")) {
+            return s.duration("watermark-idle-timeout", Duration.ofSeconds(30));
+        }
+        if (s.has("watermark-idle-timeout")) {
+            s.problem(
+                    "idle-timeout",
+                    "give watermark-idle-timeout only; idle-timeout is its deprecated name");
+        }
+        LOG.warn(
+                "{}: idle-timeout on a Kafka source is deprecated; call it"
+                        + " watermark-idle-timeout, as on WebSocket sources, where idle-timeout"
+                        + " means reconnecting after a silence",
+                s.at("idle-timeout"));
+        return s.duration("idle-timeout", Duration.ofSeconds(30));
     }
 
     private static JobFile.WebSocketSourceSpec webSocket(Section s) {
