@@ -21,10 +21,12 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
@@ -44,6 +46,7 @@ import picocli.CommandLine.Spec;
         name = "reflex",
         mixinStandardHelpOptions = true,
         versionProvider = Cli.Version.class,
+        scope = ScopeType.INHERIT,
         subcommands = {ReflexCli.Demo.class, ReflexCli.Run.class},
         description = "Runs Reflex jobs on a local Flink MiniCluster.")
 public final class ReflexCli implements Callable<Integer> {
@@ -67,8 +70,6 @@ public final class ReflexCli implements Callable<Integer> {
 
     @Command(
             name = "demo",
-            mixinStandardHelpOptions = true,
-            versionProvider = Cli.Version.class,
             description = {
                 "Runs the example job on the embedded sandbox: an in-process Kafka broker, the stub"
                         + " LLM (or the endpoint you name), the market feed, and a local Flink"
@@ -84,12 +85,7 @@ public final class ReflexCli implements Callable<Integer> {
                 defaultValue = "jobs/examples/market-watch.yaml")
         Path jobFile;
 
-        @Option(
-                names = "--duration",
-                paramLabel = "D",
-                description =
-                        "stop after this long (for example 60s, 5m); without it, run until Ctrl-C")
-        Duration duration;
+        @Mixin RunFor runFor;
 
         @Option(
                 names = "--llm-base-url",
@@ -110,14 +106,12 @@ public final class ReflexCli implements Callable<Integer> {
                 throw new ParameterException(
                         spec.commandLine(), "--llm takes 'openai' (or use --llm-base-url URL)");
             }
-            return demo(jobFile, duration, llmBaseUrl, llm);
+            return demo(jobFile, runFor.duration, llmBaseUrl, llm);
         }
     }
 
     @Command(
             name = "run",
-            mixinStandardHelpOptions = true,
-            versionProvider = Cli.Version.class,
             description =
                     "Runs a job file on a local MiniCluster against the Kafka and LLM endpoint it"
                             + " names.")
@@ -125,17 +119,22 @@ public final class ReflexCli implements Callable<Integer> {
         @Parameters(paramLabel = "JOBFILE", description = "the job file")
         Path file;
 
+        @Mixin RunFor runFor;
+
+        @Override
+        public Integer call() throws Exception {
+            return run(file, runFor.duration);
+        }
+    }
+
+    /** How long {@code demo} and {@code run} run. */
+    static final class RunFor {
         @Option(
                 names = "--duration",
                 paramLabel = "D",
                 description =
                         "stop after this long (for example 60s, 5m); without it, run until Ctrl-C")
         Duration duration;
-
-        @Override
-        public Integer call() throws Exception {
-            return run(file, duration);
-        }
     }
 
     private static int run(Path file, Duration duration) throws Exception {

@@ -6,8 +6,8 @@ import io.reflex.jobs.cli.Cli;
 import io.reflex.operators.agent.AgentKeyState;
 import io.reflex.operators.agent.AgentMemory;
 import io.reflex.operators.agent.AgentState;
-import io.reflex.operators.detect.Detector;
 import io.reflex.operators.detect.DetectorState;
+import io.reflex.operators.detect.DetectorStates;
 import io.reflex.operators.detect.KeyStats;
 import io.reflex.operators.detect.KeyStatsSerializer;
 import io.reflex.operators.detect.RecentEvent;
@@ -241,18 +241,21 @@ public final class SavepointInspector implements Callable<Integer> {
         public void open(OpenContext context) {
             ValueStateDescriptor<KeyStats> k =
                     new ValueStateDescriptor<>(
-                            Detector.STATS_STATE_NAME, KeyStatsSerializer.INSTANCE);
+                            DetectorStates.STATS_STATE_NAME, KeyStatsSerializer.INSTANCE);
             k.enableTimeToLive(showExpired());
             stats = getRuntimeContext().getState(k);
             state =
                     getRuntimeContext()
-                            .getState(descriptor(Detector.STATE_NAME, DetectorState.class, true));
+                            .getState(
+                                    descriptor(
+                                            DetectorStates.STATE_NAME, DetectorState.class, true));
             ListStateDescriptor<RecentEvent> r =
                     new ListStateDescriptor<>(
-                            Detector.RECENT_STATE_NAME, TypeInformation.of(RecentEvent.class));
+                            DetectorStates.RECENT_STATE_NAME,
+                            TypeInformation.of(RecentEvent.class));
             r.enableTimeToLive(showExpired());
             recent = getRuntimeContext().getListState(r);
-            MapStateDescriptor<Integer, RecentEvent> slots = Detector.recentSlotsDescriptor();
+            MapStateDescriptor<Integer, RecentEvent> slots = DetectorStates.recentSlotsDescriptor();
             slots.enableTimeToLive(showExpired());
             recentSlots = getRuntimeContext().getMapState(slots);
         }
@@ -275,7 +278,7 @@ public final class SavepointInspector implements Callable<Integer> {
             if (stored != null) {
                 stored.forEach(events::add);
             }
-            events.addAll(Detector.inWriteOrder(recentSlots.values()));
+            events.addAll(DetectorStates.inWriteOrder(recentSlots.values()));
             line.set("recent", Json.MAPPER.valueToTree(events));
             out.collect(Json.MAPPER.writeValueAsString(line));
         }

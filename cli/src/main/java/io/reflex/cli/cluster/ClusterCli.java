@@ -20,10 +20,12 @@ import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.runtime.client.JobStatusMessage;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
@@ -47,6 +49,7 @@ import picocli.CommandLine.Spec;
         name = "reflex",
         mixinStandardHelpOptions = true,
         versionProvider = Cli.Version.class,
+        scope = ScopeType.INHERIT,
         subcommands = {
             ClusterCli.ClusterCommand.class,
             ClusterCli.Submit.class,
@@ -74,8 +77,6 @@ public final class ClusterCli implements Callable<Integer> {
 
     @Command(
             name = "cluster",
-            mixinStandardHelpOptions = true,
-            versionProvider = Cli.Version.class,
             description =
                     "A standalone Flink session cluster on 127.0.0.1 with flink-conf/ (or"
                             + " $FLINK_CONF_DIR): one JobManager and N TaskManagers; pids and logs"
@@ -118,8 +119,6 @@ public final class ClusterCli implements Callable<Integer> {
 
     @Command(
             name = "submit",
-            mixinStandardHelpOptions = true,
-            versionProvider = Cli.Version.class,
             description =
                     "Submits the job jar with JOBFILE to the cluster through Flink's CLI; prints"
                             + " the job id and waits until every task runs.")
@@ -127,21 +126,14 @@ public final class ClusterCli implements Callable<Integer> {
         @Parameters(paramLabel = "JOBFILE", description = "the job file")
         Path jobFile;
 
-        @Option(names = "--parallelism", paramLabel = "N", description = "overrides the job file's")
-        int parallelism;
-
-        @Option(
-                names = "--jar",
-                paramLabel = "JAR",
-                description = "the job jar (default: jobs/target/reflex-jobs-*-job.jar)")
-        Path jar;
+        @Mixin SubmitOptions submit;
 
         @Override
         public Integer call() throws Exception {
             JobFile job = valid(jobFile);
             ClusterHome home = readyCluster();
             long t0 = System.nanoTime();
-            String jobId = submit(home, job, jar, jobFile, parallelism, null);
+            String jobId = submit(home, job, jobFile, submit, null);
             OUT.println("job id: " + jobId);
             return awaitRunning(home, jobId, t0);
         }
@@ -149,8 +141,6 @@ public final class ClusterCli implements Callable<Integer> {
 
     @Command(
             name = "upgrade",
-            mixinStandardHelpOptions = true,
-            versionProvider = Cli.Version.class,
             description =
                     "Stops the job with a savepoint and resubmits from it; prints the savepoint"
                             + " and the new job id.")
@@ -161,21 +151,9 @@ public final class ClusterCli implements Callable<Integer> {
         @Parameters(index = "1", paramLabel = "JOBFILE", description = "the job file to resubmit")
         Path jobFile;
 
-        @Option(names = "--parallelism", paramLabel = "N", description = "overrides the job file's")
-        int parallelism;
+        @Mixin SubmitOptions submit;
 
-        @Option(
-                names = "--jar",
-                paramLabel = "NEW",
-                description = "the new job jar (default: jobs/target/reflex-jobs-*-job.jar)")
-        Path jar;
-
-        @Option(
-                names = "--dir",
-                paramLabel = "DIR",
-                description =
-                        "where the savepoint goes (default: the cluster's savepoint directory)")
-        String dir;
+        @Mixin SavepointDir savepointDir;
 
         @Override
         public Integer call() throws Exception {
@@ -184,11 +162,11 @@ public final class ClusterCli implements Callable<Integer> {
             long t0 = System.nanoTime();
             String savepoint;
             try (ClusterJobs jobs = new ClusterJobs(home)) {
-                savepoint = jobs.stopWithSavepoint(jobId, dir);
+                savepoint = jobs.stopWithSavepoint(jobId, savepointDir.dir);
             }
             OUT.printf("savepoint: %s (job %s stopped in %.1f s)%n", savepoint, jobId, secs(t0));
             long t1 = System.nanoTime();
-            String newJob = submit(home, job, jar, jobFile, parallelism, savepoint);
+            String newJob = submit(home, job, jobFile, submit, savepoint);
             OUT.println("job id: " + newJob);
             return awaitRunning(home, newJob, t1);
         }
@@ -196,8 +174,6 @@ public final class ClusterCli implements Callable<Integer> {
 
     @Command(
             name = "savepoint",
-            mixinStandardHelpOptions = true,
-            versionProvider = Cli.Version.class,
             description =
                     "Triggers a savepoint of a running job and prints its path. (`savepoint"
                             + " inspect PATH` prints a savepoint's per-key state.)")
@@ -205,20 +181,37 @@ public final class ClusterCli implements Callable<Integer> {
         @Parameters(paramLabel = "JOBID", description = "the running job")
         String jobId;
 
+        @Mixin SavepointDir savepointDir;
+
+        @Override
+        public Integer call() throws Exception {
+            try (ClusterJobs jobs = new ClusterJobs(readyCluster())) {
+                OUT.println("savepoint: " + jobs.savepoint(jobId, savepointDir.dir));
+            }
+            return Cli.OK;
+        }
+    }
+
+    /** What {@code submit} and {@code upgrade} submit. */
+    static final class SubmitOptions {
+        @Option(names = "--parallelism", paramLabel = "N", description = "overrides the job file's")
+        int parallelism;
+
+        @Option(
+                names = "--jar",
+                paramLabel = "JAR",
+                description = "the job jar (default: jobs/target/reflex-jobs-*-job.jar)")
+        Path jar;
+    }
+
+    /** Where {@code upgrade} and {@code savepoint} write the savepoint. */
+    static final class SavepointDir {
         @Option(
                 names = "--dir",
                 paramLabel = "DIR",
                 description =
                         "where the savepoint goes (default: the cluster's savepoint directory)")
         String dir;
-
-        @Override
-        public Integer call() throws Exception {
-            try (ClusterJobs jobs = new ClusterJobs(readyCluster())) {
-                OUT.println("savepoint: " + jobs.savepoint(jobId, dir));
-            }
-            return Cli.OK;
-        }
     }
 
     /** The cluster home, once a cluster answers there. */
@@ -240,12 +233,7 @@ public final class ClusterCli implements Callable<Integer> {
      * it started, as the cluster lists it.
      */
     private static String submit(
-            ClusterHome home,
-            JobFile job,
-            Path jar,
-            Path jobFile,
-            int parallelism,
-            String savepoint)
+            ClusterHome home, JobFile job, Path jobFile, SubmitOptions options, String savepoint)
             throws Exception {
         try (ClusterJobs jobs = new ClusterJobs(home)) {
             Set<JobID> before =
@@ -253,7 +241,11 @@ public final class ClusterCli implements Callable<Integer> {
                             .map(JobStatusMessage::getJobId)
                             .collect(Collectors.toSet());
             new FlinkCli(home, System.getenv())
-                    .run(jar == null ? home.jobJar() : jar, jobFile, parallelism, savepoint);
+                    .run(
+                            options.jar == null ? home.jobJar() : options.jar,
+                            jobFile,
+                            options.parallelism,
+                            savepoint);
             return ClusterJobs.submitted(before, jobs.jobs(), ReflexJob.jobName(job)).toHexString();
         }
     }

@@ -322,8 +322,9 @@ class DetectorTest {
         old.recentCount = 12; // written 12, so slots 0 and 1 hold the two newest
         old.eventsSeen = 12;
         old.rule("move").add(1_000, 100, 512);
-        operator.getKeyedStateStore().getState(Detector.statsDescriptor(o)).update(old);
-        var slots = operator.getKeyedStateStore().getMapState(Detector.recentSlotsDescriptor(o));
+        operator.getKeyedStateStore().getState(DetectorStates.statsDescriptor(o)).update(old);
+        var slots =
+                operator.getKeyedStateStore().getMapState(DetectorStates.recentSlotsDescriptor(o));
         for (long seq = 2; seq < 12; seq++) {
             slots.put(
                     (int) (seq % o.contextEvents()),
