@@ -53,6 +53,7 @@ final class ActiveKeys {
     }
 
     private final Map<Object, Key> keys = new LinkedHashMap<>();
+    private int backlog;
     private long calls;
     private int inFlight;
 
@@ -81,6 +82,16 @@ final class ActiveKeys {
 
     boolean isEmpty() {
         return keys.isEmpty();
+    }
+
+    /** Triggers waiting in the active keys' backlogs. */
+    int backlog() {
+        return backlog;
+    }
+
+    /** The backlogs grew (or, negative, shrank) by {@code triggers}. */
+    void backlogged(int triggers) {
+        backlog += triggers;
     }
 
     /** Keys with a call in flight. */

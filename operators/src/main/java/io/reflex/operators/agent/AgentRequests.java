@@ -1,0 +1,440 @@
+package io.reflex.operators.agent;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.reflex.operators.action.ActionCatalogue;
+import io.reflex.operators.action.ActionIds;
+import io.reflex.operators.action.ActionValidator;
+import io.reflex.operators.action.Actions;
+import io.reflex.operators.decide.AnswerInterpreter;
+import io.reflex.operators.decide.PromptBuilder;
+import io.reflex.operators.llm.ChatMessage;
+import io.reflex.operators.llm.LlmClient;
+import io.reflex.operators.llm.LlmException;
+import io.reflex.operators.llm.LlmOptions;
+import io.reflex.operators.llm.LlmRequest;
+import io.reflex.operators.llm.LlmResponse;
+import io.reflex.operators.llm.RetryPolicy;
+import io.reflex.operators.llm.TokenCounter;
+import io.reflex.operators.llm.ToolCall;
+import io.reflex.operators.llm.ToolSpec;
+import io.reflex.operators.model.Action;
+import io.reflex.operators.model.Trigger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import org.apache.flink.metrics.MetricGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lifecycle of each key's pending LLM request, apart from the operator's Flink plumbing: a
+ * trigger starts a request or joins the key's backlog; the request goes out when the rate limiter
+ * and the circuit breaker let it, and otherwise waits for a timer; its answer (through the mailbox)
+ * is a tool round, a repair turn, a decision or a failure ({@link AnswerInterpreter}); a failure is
+ * retried, parked or dead-lettered; the end of a request starts the next from the backlog.
+ *
+ * <p>It reaches the keyed state, the clock, the mailbox, timers and outputs only through {@link
+ * AgentHost}, which {@link LlmAgentOperator} implements. Mailbox thread only.
+ */
+final class AgentRequests {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentRequests.class);
+
+    static final String SCHEMA_NAME = "reflex_decision";
+
+    private final String job;
+    private final AgentOptions agent;
+    private final LlmClient client;
+    private final AgentHost host;
+    private final WatermarkHold watermarks;
+    private final AnswerInterpreter interpreter;
+    private final PromptBuilder prompts;
+    private final RetryPolicy retryPolicy;
+    private final CircuitBreaker breaker;
+    private final RateLimiter limiter;
+    private final ObjectNode responseSchema;
+    private final List<ToolSpec> toolSpecs;
+    private final ActiveKeys active = new ActiveKeys();
+    private final AgentMetrics metrics;
+    private boolean breakerWakeScheduled;
+
+    AgentRequests(
+            String job,
+            LlmOptions llm,
+            AgentOptions agent,
+            ActionCatalogue catalogue,
+            LlmClient client,
+            int parallelism,
+            MetricGroup metricGroup,
+            WatermarkHold watermarks,
+            AgentHost host) {
+        this.job = job;
+        this.agent = agent;
+        this.client = client;
+        this.host = host;
+        this.watermarks = watermarks;
+        this.interpreter =
+                new AnswerInterpreter(
+                        new ActionValidator(catalogue, true, agent.memoryMaxChars()),
+                        agent.maxToolRounds(),
+                        agent.repairInvalid());
+        this.prompts = new PromptBuilder(llm, catalogue);
+        this.retryPolicy = RetryPolicy.of(llm);
+        this.breaker =
+                new CircuitBreaker(agent.breakerFailures(), agent.breakerCooldown().toMillis());
+        this.limiter =
+                new RateLimiter(
+                        agent.requestsPerMinute(),
+                        agent.tokensPerMinute(),
+                        parallelism,
+                        agent.quotaFromHeaders(),
+                        llm.maxTokens(),
+                        host.now());
+        // The request's fixed parts, built once: the catalogue does not change while the job runs.
+        this.responseSchema = catalogue.responseSchema(true, agent.memoryMaxChars());
+        this.toolSpecs = AgentTools.specs();
+        this.metrics =
+                new AgentMetrics(
+                        metricGroup, agent, active, breaker, limiter, active::backlog, host::now);
+    }
+
+    ActiveKeys active() {
+        return active;
+    }
+
+    AgentMetrics metrics() {
+        return metrics;
+    }
+
+    /** The current key's new trigger: the start of a request, or one more in the key's backlog. */
+    void onTrigger(Object key, Trigger trigger) throws Exception {
+        watermarks.hold(trigger.eventTime());
+        AgentKeyState s = host.pending();
+        if (s != null && s.pending != null) {
+            s.backlog.add(trigger);
+            active.backlogged(1);
+            metrics.coalesced.inc();
+            if (s.backlog.size() > agent.maxBacklog()) {
+                Trigger oldest = s.backlog.remove(0);
+                active.backlogged(-1);
+                host.deadLetter(
+                        oldest,
+                        "backlog of "
+                                + agent.maxBacklog()
+                                + " triggers for this key is full; the oldest is dead-lettered");
+                watermarks.release(oldest.eventTime());
+            }
+            host.pending(s);
+            return;
+        }
+        s = new AgentKeyState();
+        s.pending =
+                new PendingRequest(ActionIds.requestId(job, List.of(trigger)), List.of(trigger));
+        host.pending(s);
+        active.activate(key);
+        issue(key);
+    }
+
+    /** The current key's restored work, if any: sent again by this subtask, which now owns it. */
+    void restore(Object key) throws Exception {
+        AgentKeyState s = host.pending();
+        if (s == null || s.pending == null) {
+            return;
+        }
+        s.pending.triggers.forEach(t -> watermarks.hold(t.eventTime()));
+        s.backlog.forEach(t -> watermarks.hold(t.eventTime()));
+        active.backlogged(s.backlog.size());
+        active.activate(key);
+        metrics.reissued.inc();
+        issue(key);
+    }
+
+    /** Sends the current key's pending request now, or arranges to send it later. */
+    void issue(Object key) throws Exception {
+        ActiveKeys.Key k = active.get(key);
+        if (k.phase() == ActiveKeys.Phase.IN_FLIGHT) {
+            return;
+        }
+        AgentKeyState s = host.pending();
+        PendingRequest p = s.pending;
+        if (k.conversation == null) {
+            AgentMemory memory = host.memory();
+            k.conversation =
+                    new ArrayList<>(
+                            prompts.messages(p.triggers, memory == null ? null : memory.render()));
+            p.toolRounds = 0;
+            p.repaired = false;
+        }
+        long now = host.now();
+        // Count prompt tokens only when a tokens-per-minute limit needs them.
+        long promptTokens = agent.tokensPerMinute() > 0 ? TokenCounter.count(k.conversation) : 0;
+        long wait = limiter.acquire(now, promptTokens);
+        if (wait > 0) {
+            metrics.rateLimitWaits.inc();
+            wake(key, k, ActiveKeys.Phase.RATE_LIMITED, now + wait);
+            return;
+        }
+        if (!breaker.allow(now)) {
+            park(k);
+            return;
+        }
+        if (!k.continues) {
+            p.attempts++;
+            if (p.attempts > 1) {
+                metrics.retries.inc();
+            }
+        }
+        k.continues = false;
+        if (p.firstAttemptAt < 0) {
+            p.firstAttemptAt = now;
+        }
+        host.pending(s);
+        long call = active.send(k);
+        RateLimiter.Mark mark = limiter.mark();
+        metrics.requests.inc();
+        LlmRequest request =
+                new LlmRequest(
+                        p.requestId,
+                        List.copyOf(k.conversation),
+                        SCHEMA_NAME,
+                        responseSchema,
+                        p.toolRounds < agent.maxToolRounds() ? toolSpecs : List.of());
+        client.complete(request)
+                .whenComplete(
+                        (response, error) -> {
+                            try {
+                                host.onMailbox(
+                                        () -> onAnswer(key, call, mark, response, error),
+                                        "reflex-llm-answer");
+                            } catch (RejectedExecutionException closing) {
+                                // the task is shutting down; the request stays pending in state
+                            }
+                        });
+    }
+
+    private void onAnswer(
+            Object key, long call, RateLimiter.Mark mark, LlmResponse response, Throwable error)
+            throws Exception {
+        long now = host.now();
+        LlmException failure = error == null ? null : LlmException.from(error);
+        // Every answer tells the quota's state, a superseded one's too.
+        observeQuota(mark, response, failure, now);
+        if (!active.answered(key, call)) {
+            return; // superseded
+        }
+        host.setKey(key);
+        AgentKeyState s = host.pending();
+        if (s == null || s.pending == null) {
+            return;
+        }
+        if (failure != null) {
+            onFailure(key, s, failure, now);
+            return;
+        }
+        if (breaker.state() != CircuitBreaker.CLOSED) {
+            LOG.info("LLM circuit breaker closed: the probe succeeded");
+        }
+        breaker.onSuccess();
+        releaseParked();
+        metrics.answered(response);
+        PendingRequest p = s.pending;
+        ActiveKeys.Key k = active.get(key);
+        AnswerInterpreter.Interpretation meaning =
+                interpreter.interpret(response, p.toolRounds, p.repaired);
+        if (meaning instanceof AnswerInterpreter.ToolRound round) {
+            p.toolRounds++;
+            metrics.toolRounds.inc();
+            k.conversation.add(round.assistant());
+            AgentMemory memory = host.memory();
+            for (ToolCall c : round.calls()) {
+                k.conversation.add(
+                        ChatMessage.tool(c.id(), AgentTools.evaluate(c, p.triggers, memory)));
+            }
+            continueConversation(key, k, s);
+        } else if (meaning instanceof AnswerInterpreter.Repair repair) {
+            metrics.invalidAnswers.inc();
+            metrics.repairs.inc();
+            p.repaired = true;
+            k.conversation.addAll(repair.turn());
+            continueConversation(key, k, s);
+        } else if (meaning instanceof AnswerInterpreter.Failed failed) {
+            if (failed.invalidAnswer()) {
+                metrics.invalidAnswers.inc();
+            }
+            fail(key, s, failed.reason());
+        } else {
+            decide(key, s, (AnswerInterpreter.Decided) meaning, response);
+        }
+    }
+
+    /** Emits a valid decision's actions, remembers it, and ends the request. */
+    private void decide(
+            Object key, AgentKeyState s, AnswerInterpreter.Decided decided, LlmResponse response)
+            throws Exception {
+        PendingRequest p = s.pending;
+        List<Action> actions =
+                Actions.of(
+                        p.requestId,
+                        p.triggers,
+                        decided.actions(),
+                        response,
+                        p.attempts,
+                        System.currentTimeMillis());
+        long timestamp = p.triggers.get(p.triggers.size() - 1).eventTime();
+        for (Action a : actions) {
+            host.emit(a, timestamp);
+        }
+        metrics.successes.inc();
+        metrics.actions.inc(actions.size());
+        if (actions.isEmpty()) {
+            metrics.noAction.inc();
+        }
+        AgentMemory memory = host.memory();
+        if (memory == null) {
+            memory = new AgentMemory();
+        }
+        memory.record(
+                timestamp,
+                actions,
+                decided.memory(),
+                agent.memoryDecisions(),
+                agent.memoryMaxChars());
+        host.memory(memory);
+        finish(key, s);
+    }
+
+    private void observeQuota(
+            RateLimiter.Mark mark, LlmResponse response, LlmException failure, long now) {
+        if (failure == null) {
+            limiter.answered(mark, response.rateLimits(), now, response.promptTokens());
+        } else if (failure.status() == 429) {
+            limiter.rateLimited(mark, failure.rateLimits(), now);
+        } else {
+            limiter.answered(mark, failure.rateLimits(), now, 0);
+        }
+    }
+
+    private void onFailure(Object key, AgentKeyState s, LlmException e, long now) throws Exception {
+        PendingRequest p = s.pending;
+        metrics.failure(e.cause());
+        p.lastError = e.getMessage();
+        if (!e.retryable()) {
+            breaker.onSuccess(); // the endpoint answered; the request is at fault
+            releaseParked();
+            fail(key, s, "after " + p.attempts + " attempt(s): " + e.getMessage());
+            return;
+        }
+        boolean wasOpen = breaker.isOpen();
+        breaker.onFailure(now);
+        if (breaker.isOpen()) {
+            if (!wasOpen) {
+                LOG.warn(
+                        "LLM circuit breaker open after {}; calls resume with a probe at {}",
+                        e.getMessage(),
+                        Instant.ofEpochMilli(breaker.reopensAt()));
+            }
+            // The endpoint is down, not this request: park it without spending its attempts.
+            p.attempts = Math.max(0, p.attempts - 1);
+            p.firstAttemptAt = -1;
+            host.pending(s);
+            park(active.get(key));
+            return;
+        }
+        Duration delay = retryPolicy.nextDelay(p.attempts, e, now - p.firstAttemptAt);
+        if (delay == null) {
+            fail(key, s, "after " + p.attempts + " attempt(s): " + e.getMessage());
+            return;
+        }
+        host.pending(s);
+        wake(key, active.get(key), ActiveKeys.Phase.BACKING_OFF, now + delay.toMillis());
+    }
+
+    private void continueConversation(Object key, ActiveKeys.Key k, AgentKeyState s)
+            throws Exception {
+        host.pending(s);
+        k.continues = true;
+        issue(key);
+    }
+
+    /** Dead-letters every trigger of the pending request, then moves on. */
+    private void fail(Object key, AgentKeyState s, String reason) throws Exception {
+        metrics.failures.inc();
+        for (Trigger t : s.pending.triggers) {
+            host.deadLetter(t, reason);
+        }
+        finish(key, s);
+    }
+
+    /** Ends the pending request: starts the next from the backlog, or clears the key. */
+    private void finish(Object key, AgentKeyState s) throws Exception {
+        s.pending.triggers.forEach(t -> watermarks.release(t.eventTime()));
+        ActiveKeys.Key k = active.get(key);
+        k.conversation = null;
+        k.continues = false;
+        if (!s.backlog.isEmpty()) {
+            List<Trigger> next = s.backlog;
+            active.backlogged(-next.size());
+            s.pending = new PendingRequest(ActionIds.requestId(job, next), next);
+            s.backlog = new ArrayList<>();
+            host.pending(s);
+            issue(key);
+        } else {
+            host.clearPending();
+            active.remove(key);
+        }
+        host.advanceWatermark();
+    }
+
+    // ------------------------------------------------------------------ waiting
+
+    /** Calls {@link #issue} for {@code key} at {@code time}, unless the key moves on before. */
+    private void wake(Object key, ActiveKeys.Key k, ActiveKeys.Phase phase, long time) {
+        active.waitUntil(k, phase, time);
+        host.timer(
+                time,
+                () -> {
+                    if (!active.wake(key, time)) {
+                        return;
+                    }
+                    host.setKey(key);
+                    AgentKeyState s = host.pending();
+                    if (s != null && s.pending != null) {
+                        issue(key);
+                    }
+                });
+    }
+
+    /** Holds the key until the breaker lets calls through again. */
+    private void park(ActiveKeys.Key k) {
+        active.park(k);
+        if (breaker.isOpen() && !breakerWakeScheduled) {
+            breakerWakeScheduled = true;
+            host.timer(
+                    breaker.reopensAt(),
+                    () -> {
+                        breakerWakeScheduled = false;
+                        releaseParked();
+                    });
+        }
+    }
+
+    /** Lets parked keys try again; in half-open state only one gets through, as the probe. */
+    private void releaseParked() throws Exception {
+        List<Object> keys = active.unpark();
+        if (keys.isEmpty()) {
+            return;
+        }
+        Object current = host.key();
+        for (Object key : keys) {
+            host.setKey(key);
+            AgentKeyState s = host.pending();
+            if (s != null && s.pending != null) {
+                issue(key); // parks the key again if the breaker still says no
+            }
+        }
+        if (current != null) {
+            host.setKey(current); // the caller goes on with its own key's state
+        }
+    }
+}
