@@ -8,11 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.operators.model.Event;
 import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -49,10 +46,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     private transient int[] fieldOf;
 
     private transient ValueState<KeyStats> stats;
-    private transient ValueState<DetectorState> legacyState;
-    private transient MapState<String, Boolean> legacySeenIds;
-    private transient ListState<RecentEvent> recent;
-    private transient MapState<Integer, RecentEvent> recentSlots;
+    private transient LegacyStates legacy;
     private transient Counter events;
     private transient Counter duplicates;
     private transient Counter triggers;
@@ -94,11 +88,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             fieldOf[i] = field == null ? -1 : fields.indexOf(field);
         }
         stats = getRuntimeContext().getState(DetectorStates.statsDescriptor(options));
-        legacyState = getRuntimeContext().getState(DetectorStates.stateDescriptor(options));
-        legacySeenIds = getRuntimeContext().getMapState(DetectorStates.seenIdsDescriptor(options));
-        recent = getRuntimeContext().getListState(DetectorStates.recentDescriptor(options));
-        recentSlots =
-                getRuntimeContext().getMapState(DetectorStates.recentSlotsDescriptor(options));
+        legacy = new LegacyStates(getRuntimeContext(), options, this::remember);
         var group = getRuntimeContext().getMetricGroup().addGroup("reflex");
         events = group.counter("events");
         duplicates = group.counter("duplicates");
@@ -231,60 +221,15 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             return s;
         }
         if (s == null) {
-            s = fromLegacyState();
+            s = legacy.fromLegacyState();
             if (s == null) {
                 return new KeyStats();
             }
         } else {
-            moveRecentEvents(s, null);
+            legacy.moveRecentEvents(s, null);
         }
         store(key, s, now);
         return s;
-    }
-
-    /** The statistics of the 0.1 format moved into a {@code KeyStats}, or null if none. */
-    private KeyStats fromLegacyState() throws Exception {
-        DetectorState old = legacyState.value();
-        Iterable<String> oldIds = legacySeenIds.keys();
-        boolean hasOldIds = oldIds != null && oldIds.iterator().hasNext();
-        if (old == null && !hasOldIds) {
-            return null;
-        }
-        KeyStats s =
-                KeyStats.fromLegacy(
-                        old,
-                        hasOldIds ? oldIds : null,
-                        (int) (System.currentTimeMillis() / 1000),
-                        options.maxSamples(),
-                        options.dedupeWindow());
-        moveRecentEvents(s, old);
-        legacyState.clear();
-        legacySeenIds.clear();
-        return s;
-    }
-
-    /**
-     * Moves the recent events of the older formats into {@code s}, oldest first: those in the 0.1
-     * POJO ({@code old}, when given), in the list state of format 1, and in the ring of slots of
-     * formats 2 and 3; then clears those states. Only the newest {@code context-events} are kept.
-     */
-    private void moveRecentEvents(KeyStats s, DetectorState old) throws Exception {
-        s.recentIn = KeyStats.RecentIn.VALUE;
-        List<RecentEvent> moved = new ArrayList<>();
-        if (old != null) {
-            moved.addAll(old.recent);
-        }
-        Iterable<RecentEvent> listed = recent.get();
-        if (listed != null) {
-            listed.forEach(moved::add);
-        }
-        moved.addAll(DetectorStates.inWriteOrder(recentSlots.values()));
-        s.clearRecent();
-        for (RecentEvent e : moved) {
-            remember(s, e.id, e.eventTime, e.source, e.payload);
-        }
-        recent.clear();
-        recentSlots.clear();
     }
 
     private void rearmAbsence(KeyStats s, Event event, Context ctx) {
