@@ -114,12 +114,10 @@ class AgentFailoverITCase {
                 env2.setParallelism(1);
                 build(env2, second);
                 JobClient restored = env2.executeAsync(job);
-                Await.until(
-                        "every trigger's action committed",
-                        WAIT,
-                        () -> read(kafka, actions).size() >= TRIGGERS);
+                TopicReader.awaitAtLeast(kafka.bootstrapServers(), actions, TRIGGERS, WAIT);
                 restored.cancel().get();
 
+                // Read again after the cancel: a duplicate committed meanwhile would show here.
                 List<String> ids = new ArrayList<>();
                 for (ConsumerRecord<byte[], byte[]> r : read(kafka, actions)) {
                     JsonNode a = Json.MAPPER.readTree(r.value());

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.operators.model.Json;
-import io.reflex.sandbox.Await;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedServer;
 import io.reflex.sandbox.JobHealth;
@@ -79,26 +78,12 @@ class WebSocketNewsITCase {
                             ReflexJob.configuration(job));
             ReflexJob.build(env, job, 2);
             JobClient client = env.executeAsync(job.name());
-            Await.until(
-                    "5 dead letters and 3 actions committed",
-                    Duration.ofSeconds(60),
-                    () ->
-                            TopicReader.readAll(
-                                                            kafka.bootstrapServers(),
-                                                            dlq,
-                                                            Duration.ofSeconds(10))
-                                                    .size()
-                                            >= 5
-                                    && TopicReader.readAll(
-                                                            kafka.bootstrapServers(),
-                                                            actions,
-                                                            Duration.ofSeconds(10))
-                                                    .size()
-                                            >= 3);
             List<ConsumerRecord<byte[], byte[]>> dead =
-                    TopicReader.readAll(kafka.bootstrapServers(), dlq, Duration.ofSeconds(10));
+                    TopicReader.awaitAtLeast(
+                            kafka.bootstrapServers(), dlq, 5, Duration.ofSeconds(60));
             List<ConsumerRecord<byte[], byte[]>> acted =
-                    TopicReader.readAll(kafka.bootstrapServers(), actions, Duration.ofSeconds(10));
+                    TopicReader.awaitAtLeast(
+                            kafka.bootstrapServers(), actions, 3, Duration.ofSeconds(60));
             client.cancel().get();
 
             for (ConsumerRecord<byte[], byte[]> r : dead) {
@@ -170,18 +155,9 @@ class WebSocketNewsITCase {
                             ReflexJob.configuration(job));
             ReflexJob.build(env, job, 1);
             JobClient client = env.executeAsync(job.name());
-            Await.until(
-                    "three dead letters committed",
-                    Duration.ofSeconds(60),
-                    () ->
-                            TopicReader.readAll(
-                                                    kafka.bootstrapServers(),
-                                                    dlq,
-                                                    Duration.ofSeconds(10))
-                                            .size()
-                                    >= 3);
             List<ConsumerRecord<byte[], byte[]>> dead =
-                    TopicReader.readAll(kafka.bootstrapServers(), dlq, Duration.ofSeconds(10));
+                    TopicReader.awaitAtLeast(
+                            kafka.bootstrapServers(), dlq, 3, Duration.ofSeconds(60));
             long restarts =
                     JobHealth.numRestarts(
                             cluster.getWebInterfaceURL(), client.getJobID().toHexString());

@@ -57,6 +57,23 @@ public final class TopicReader {
         return out;
     }
 
+    /**
+     * The committed records of {@code topic} once it holds at least {@code records} of them, read
+     * again every poll of {@link Await}; fails after {@code timeout} naming the topic.
+     */
+    public static List<ConsumerRecord<byte[], byte[]>> awaitAtLeast(
+            String bootstrapServers, String topic, int records, Duration timeout) throws Exception {
+        List<List<ConsumerRecord<byte[], byte[]>>> last = new ArrayList<>(List.of(List.of()));
+        Await.until(
+                records + " committed records in " + topic,
+                timeout,
+                () -> {
+                    last.set(0, readAll(bootstrapServers, topic, Duration.ofSeconds(10)));
+                    return last.get(0).size() >= records;
+                });
+        return last.get(0);
+    }
+
     private static boolean reached(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {
         for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
             if (consumer.position(e.getKey()) < e.getValue()) {

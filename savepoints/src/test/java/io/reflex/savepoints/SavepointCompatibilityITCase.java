@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.jobs.ReflexJob;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.operators.model.Json;
-import io.reflex.sandbox.Await;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.MarketEvents;
 import io.reflex.sandbox.StubLlmServer;
@@ -138,19 +137,9 @@ class SavepointCompatibilityITCase {
                     StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ReflexJob.build(env, job);
             JobClient client = env.executeAsync(CompatRecords.JOB + "-restored");
-            Await.until(
-                    "the restored job's actions committed",
-                    WAIT,
-                    () ->
-                            TopicReader.readAll(
-                                                    kafka.bootstrapServers(),
-                                                    CompatRecords.ACTIONS,
-                                                    Duration.ofSeconds(2))
-                                            .size()
-                                    >= expected.size());
             List<ConsumerRecord<byte[], byte[]>> actions =
-                    TopicReader.readAll(
-                            kafka.bootstrapServers(), CompatRecords.ACTIONS, Duration.ofSeconds(2));
+                    TopicReader.awaitAtLeast(
+                            kafka.bootstrapServers(), CompatRecords.ACTIONS, expected.size(), WAIT);
             client.cancel().get();
 
             List<String> ids = new ArrayList<>();

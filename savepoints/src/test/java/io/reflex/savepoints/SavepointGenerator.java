@@ -55,16 +55,11 @@ class SavepointGenerator {
             JobClient client = env.executeAsync(CompatRecords.JOB);
 
             CompatRecords.produce(kafka.bootstrapServers(), CompatRecords.answeredPhase());
-            Await.until(
-                    "the answered phase's actions",
-                    WAIT,
-                    () ->
-                            TopicReader.readAll(
-                                                    kafka.bootstrapServers(),
-                                                    CompatRecords.ACTIONS,
-                                                    Duration.ofSeconds(2))
-                                            .size()
-                                    >= CompatRecords.ANSWERED.size());
+            TopicReader.awaitAtLeast(
+                    kafka.bootstrapServers(),
+                    CompatRecords.ACTIONS,
+                    CompatRecords.ANSWERED.size(),
+                    WAIT);
             stub.setSettings(stub.settings().withLatency(TimeUnit.MINUTES.toMillis(30), 0));
             CompatRecords.produce(kafka.bootstrapServers(), CompatRecords.pendingPhase());
             Await.until(

@@ -133,7 +133,10 @@ public final class ClusterCli implements Callable<Integer> {
             JobFile job = valid(jobFile);
             ClusterHome home = readyCluster();
             long t0 = System.nanoTime();
-            String jobId = submit(home, job, jobFile, submit, null);
+            String jobId;
+            try (ClusterJobs jobs = new ClusterJobs(home)) {
+                jobId = submit(jobs, home, job, jobFile, submit, null);
+            }
             OUT.println("job id: " + jobId);
             return awaitRunning(home, jobId, t0);
         }
@@ -160,13 +163,15 @@ public final class ClusterCli implements Callable<Integer> {
             JobFile job = valid(jobFile);
             ClusterHome home = readyCluster();
             long t0 = System.nanoTime();
-            String savepoint;
+            long t1;
+            String newJob;
             try (ClusterJobs jobs = new ClusterJobs(home)) {
-                savepoint = jobs.stopWithSavepoint(jobId, savepointDir.dir);
+                String savepoint = jobs.stopWithSavepoint(jobId, savepointDir.dir);
+                OUT.printf(
+                        "savepoint: %s (job %s stopped in %.1f s)%n", savepoint, jobId, secs(t0));
+                t1 = System.nanoTime();
+                newJob = submit(jobs, home, job, jobFile, submit, savepoint);
             }
-            OUT.printf("savepoint: %s (job %s stopped in %.1f s)%n", savepoint, jobId, secs(t0));
-            long t1 = System.nanoTime();
-            String newJob = submit(home, job, jobFile, submit, savepoint);
             OUT.println("job id: " + newJob);
             return awaitRunning(home, newJob, t1);
         }
@@ -233,21 +238,22 @@ public final class ClusterCli implements Callable<Integer> {
      * it started, as the cluster lists it.
      */
     private static String submit(
-            ClusterHome home, JobFile job, Path jobFile, SubmitOptions options, String savepoint)
+            ClusterJobs jobs,
+            ClusterHome home,
+            JobFile job,
+            Path jobFile,
+            SubmitOptions options,
+            String savepoint)
             throws Exception {
-        try (ClusterJobs jobs = new ClusterJobs(home)) {
-            Set<JobID> before =
-                    jobs.jobs().stream()
-                            .map(JobStatusMessage::getJobId)
-                            .collect(Collectors.toSet());
-            new FlinkCli(home, System.getenv())
-                    .run(
-                            options.jar == null ? home.jobJar() : options.jar,
-                            jobFile,
-                            options.parallelism,
-                            savepoint);
-            return ClusterJobs.submitted(before, jobs.jobs(), ReflexJob.jobName(job)).toHexString();
-        }
+        Set<JobID> before =
+                jobs.jobs().stream().map(JobStatusMessage::getJobId).collect(Collectors.toSet());
+        new FlinkCli(home, System.getenv())
+                .run(
+                        options.jar == null ? home.jobJar() : options.jar,
+                        jobFile,
+                        options.parallelism,
+                        savepoint);
+        return ClusterJobs.submitted(before, jobs.jobs(), ReflexJob.jobName(job)).toHexString();
     }
 
     private static int awaitRunning(ClusterHome home, String jobId, long t0) {

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -77,8 +78,7 @@ final class ClusterJobs implements AutoCloseable {
         return added.get(0).getJobId();
     }
 
-    private static String await(java.util.concurrent.CompletableFuture<String> f, String what)
-            throws Exception {
+    private static String await(CompletableFuture<String> f, String what) throws Exception {
         try {
             return f.get(SAVEPOINT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {

@@ -202,7 +202,7 @@ public class LlmAsyncFunction extends RichAsyncFunction<Trigger, LlmOutcome> {
     }
 
     private LlmOutcome decide(Call call, LlmResponse response, int attempt) {
-        AnswerInterpreter.Interpretation meaning = interpreter.interpret(response, 0, true);
+        AnswerInterpreter.Interpretation meaning = interpreter.interpret(response, 0, false);
         if (!(meaning instanceof AnswerInterpreter.Decided decided)) {
             AnswerInterpreter.Failed failed = (AnswerInterpreter.Failed) meaning;
             failure(failed.invalidAnswer() ? "invalid_answer" : "tool_calls");
