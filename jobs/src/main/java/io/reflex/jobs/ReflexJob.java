@@ -2,6 +2,7 @@ package io.reflex.jobs;
 
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileException;
+import io.reflex.jobs.config.JobFileOptions;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.jobs.kafka.KafkaConnectors;
 import io.reflex.operators.agent.LlmAgentOperatorFactory;
@@ -146,7 +147,7 @@ public final class ReflexJob {
                                 new DetectorOperator(new Detector(job.detector())))
                         .uid(DETECTOR_UID);
         SingleOutputStreamOperator<Action> routed;
-        if (JobFile.STATELESS.equals(job.llmOperator())) {
+        if (JobFileOptions.STATELESS.equals(job.llmOperator())) {
             SingleOutputStreamOperator<LlmOutcome> outcomes =
                     LlmAsyncFunction.apply(triggers, job.name(), job.llm(), job.catalogue())
                             .uid(LLM_UID)

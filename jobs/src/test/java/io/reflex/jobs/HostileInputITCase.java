@@ -194,7 +194,7 @@ class HostileInputITCase {
             assertThat(d.get("reason").asText()).as(e.what()).startsWith(e.reasonPrefix());
             byte[] raw = sent.get(c) == null ? new byte[0] : sent.get(c);
             byte[] kept = Base64.getDecoder().decode(d.get("raw_base64").asText());
-            int max = JobFile.SinkSpec.DEFAULT_DEAD_LETTER_MAX_BYTES;
+            int max = io.reflex.jobs.config.JobFileOptions.DEAD_LETTER_MAX_BYTES.defaultValue();
             assertThat(kept).isEqualTo(Arrays.copyOf(raw, Math.min(raw.length, max)));
             assertThat(d.get("raw_bytes").asLong()).isEqualTo(raw.length);
             assertThat(d.get("raw_truncated").asBoolean()).isEqualTo(raw.length > max);

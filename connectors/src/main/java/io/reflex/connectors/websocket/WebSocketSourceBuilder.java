@@ -18,15 +18,16 @@ public final class WebSocketSourceBuilder<T> {
     private String sequencePointer;
     private String trustStore;
     private String trustStorePassword;
-    private int queueCapacity = 1024;
-    private int maxMessageBytes = WebSocketSourceOptions.DEFAULT_MAX_MESSAGE_BYTES;
-    private Duration pingInterval = Duration.ofSeconds(20);
-    private Duration idleTimeout = Duration.ofSeconds(60);
-    private Duration initialBackoff = Duration.ofMillis(200);
-    private Duration maxBackoff = Duration.ofSeconds(30);
-    private Duration stablePeriod = Duration.ofSeconds(30);
-    private int maxReconnectAttempts;
-    private boolean failWhenExhausted = true;
+    private int queueCapacity = WebSocketSourceOptions.DEFAULT_QUEUE_CAPACITY;
+    private int maxMessageBytes = WebSocketSourceOptions.MAX_MESSAGE_BYTES.defaultValue();
+    private Duration pingInterval = WebSocketSourceOptions.PING_INTERVAL.defaultValue();
+    private Duration idleTimeout = WebSocketSourceOptions.IDLE_TIMEOUT.defaultValue();
+    private Duration initialBackoff = WebSocketSourceOptions.INITIAL_BACKOFF.defaultValue();
+    private Duration maxBackoff = WebSocketSourceOptions.MAX_BACKOFF.defaultValue();
+    private Duration stablePeriod = WebSocketSourceOptions.STABLE_AFTER.defaultValue();
+    private int maxReconnectAttempts = WebSocketSourceOptions.MAX_ATTEMPTS.defaultValue();
+    private boolean failWhenExhausted =
+            "fail".equals(WebSocketSourceOptions.GIVE_UP.defaultValue());
     private long maxMessages;
     private String endMarker;
     private WebSocketDeserializer<T> deserializer;

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class WebSocketSplitReaderTest {
 
     private static WebSocketSourceOptions options(String url, long maxMessages) {
-        return options(url, maxMessages, 8, WebSocketSourceOptions.DEFAULT_MAX_MESSAGE_BYTES);
+        return options(
+                url, maxMessages, 8, WebSocketSourceOptions.MAX_MESSAGE_BYTES.defaultValue());
     }
 
     private static WebSocketSourceOptions options(

@@ -1,6 +1,6 @@
 package io.reflex.jobs.cli;
 
-import io.reflex.jobs.config.Durations;
+import io.reflex.connectors.config.Durations;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -48,18 +48,6 @@ public record JobFile(
         SinkSpec sinks)
         implements Serializable {
 
-    /** Flink's own default for jobs of parallelism up to 85, set explicitly so it never drifts. */
-    public static final int DEFAULT_MAX_PARALLELISM = 128;
-
-    /**
-     * Buffers between tasks are sent after at most 10 ms: an event crosses one shuffle (decode to
-     * detect), so this bounds what buffering adds to a reflex, at a few percent of throughput.
-     */
-    public static final Duration DEFAULT_BUFFER_TIMEOUT = Duration.ofMillis(10);
-
-    public static final String AGENT = "agent";
-    public static final String STATELESS = "stateless";
-
     /**
      * One Kafka source.
      *
@@ -142,9 +130,6 @@ public record JobFile(
             Map<String, String> properties,
             int deadLetterMaxBytes)
             implements Serializable {
-
-        /** The default of {@code sinks.dead-letter-max-bytes}. */
-        public static final int DEFAULT_DEAD_LETTER_MAX_BYTES = 64 * 1024;
 
         /** The producer's defaults for the two settings that bound one record. */
         private static final long DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;

@@ -49,7 +49,11 @@ class SinkRecordGuardTest {
             String reason = "\u0001".repeat(random.nextInt(100_000));
             DeadLetter dl = new DeadLetter("decode", reason, "t", 0, 0, key, raw, 1);
             ProducerRecord<byte[], byte[]> r =
-                    g.admit(g.deadLetterRecord(dl, JobFile.SinkSpec.DEFAULT_DEAD_LETTER_MAX_BYTES));
+                    g.admit(
+                            g.deadLetterRecord(
+                                    dl,
+                                    io.reflex.jobs.config.JobFileOptions.DEAD_LETTER_MAX_BYTES
+                                            .defaultValue()));
             assertThat(size(r)).isLessThan(limit);
             assertThat(g.refusal(r)).isNull();
         }

@@ -1,5 +1,6 @@
 package io.reflex.operators.decode;
 
+import io.reflex.connectors.config.Option;
 import java.io.Serializable;
 import java.time.Duration;
 
@@ -27,11 +28,55 @@ public record DecoderOptions(
         long maxTimeAheadMs)
         implements Serializable {
 
-    public static final int DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
-    public static final int DEFAULT_MAX_KEY_BYTES = 1024;
+    public static final Option<String> KEY =
+            Option.key("key")
+                    .pointerType()
+                    .required()
+                    .withDescription("JSON pointer to the entity key (a string or an integer)");
+
+    public static final Option<String> EVENT_TIME =
+            Option.key("event-time")
+                    .pointerType()
+                    .noDefaultValue()
+                    .withDefaultText("record timestamp")
+                    .withDescription(
+                            "JSON pointer to the event time: epoch milliseconds or an ISO-8601"
+                                    + " instant");
+
+    public static final Option<String> EVENT_ID =
+            Option.key("event-id")
+                    .pointerType()
+                    .noDefaultValue()
+                    .withDefaultText("`topic/partition/offset`")
+                    .withDescription("JSON pointer to a source-unique id, used to drop replays");
+
+    public static final Option<Integer> MAX_RECORD_BYTES =
+            Option.key("max-record-bytes")
+                    .intType()
+                    .defaultValue(64 * 1024)
+                    .between(1, 64 * 1024 * 1024)
+                    .withDescription("larger records are dead-lettered");
+
+    public static final Option<Integer> MAX_KEY_BYTES =
+            Option.key("max-key-bytes")
+                    .intType()
+                    .defaultValue(1024)
+                    .between(1, 1024 * 1024)
+                    .withDescription(
+                            "records whose entity key is longer (in UTF-8) are dead-lettered: the"
+                                    + " key is in every state entry, record key and prompt of its"
+                                    + " entity");
 
     /** Kafka's own default for {@code message.timestamp.after.max.ms}. */
-    public static final Duration DEFAULT_MAX_TIME_AHEAD = Duration.ofHours(1);
+    public static final Option<Duration> MAX_TIME_AHEAD =
+            Option.key("max-time-ahead")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "records whose event time is further ahead of the wall clock are"
+                                    + " dead-lettered: one would move its partition's watermark"
+                                    + " years ahead (Kafka's own default for"
+                                    + " `message.timestamp.after.max.ms`)");
 
     /** Options with the default key and event-time limits. */
     public DecoderOptions(
@@ -41,7 +86,7 @@ public record DecoderOptions(
                 eventTimePointer,
                 idPointer,
                 maxRecordBytes,
-                DEFAULT_MAX_KEY_BYTES,
-                DEFAULT_MAX_TIME_AHEAD.toMillis());
+                MAX_KEY_BYTES.defaultValue(),
+                MAX_TIME_AHEAD.defaultValue().toMillis());
     }
 }

@@ -1,5 +1,6 @@
 package io.reflex.operators.detect;
 
+import io.reflex.connectors.config.Option;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
@@ -32,14 +33,81 @@ public record DetectorOptions(
         Duration cacheWriteDelay)
         implements Serializable {
 
-    public static final int DEFAULT_CONTEXT_EVENTS = 10;
-    public static final int DEFAULT_CONTEXT_EVENT_MAX_CHARS = 1000;
-    public static final int DEFAULT_MAX_SAMPLES = 512;
-    public static final Duration DEFAULT_STATE_TTL = Duration.ofDays(1);
-    public static final Duration DEFAULT_DEDUPE_TTL = Duration.ofHours(1);
-    public static final int DEFAULT_DEDUPE_WINDOW = 64;
-    public static final long DEFAULT_CACHE_BYTES = 32L << 20;
-    public static final Duration DEFAULT_CACHE_WRITE_DELAY = Duration.ofMillis(200);
+    public static final Option<Integer> CONTEXT_EVENTS =
+            Option.key("context-events")
+                    .intType()
+                    .defaultValue(10)
+                    .between(1, 100)
+                    .withDescription("recent events per key kept for the trigger's context");
+
+    public static final Option<Integer> CONTEXT_EVENT_MAX_CHARS =
+            Option.key("context-event-max-chars")
+                    .intType()
+                    .defaultValue(1000)
+                    .between(50, 100_000)
+                    .withDescription("longer payloads are cut in the context");
+
+    public static final Option<Integer> MAX_SAMPLES =
+            Option.key("max-samples")
+                    .intType()
+                    .defaultValue(512)
+                    .between(2, 100_000)
+                    .withDescription("bound of the samples a `change-pct` rule keeps per key");
+
+    public static final Option<Duration> STATE_TTL =
+            Option.key("state-ttl")
+                    .durationType()
+                    .defaultValue(Duration.ofDays(1))
+                    .withDescription("a key's statistics expire after this long without events");
+
+    public static final Option<Integer> DEDUPE_WINDOW =
+            Option.key("dedupe-window")
+                    .intType()
+                    .defaultValue(64)
+                    .between(0, 4096)
+                    .withDescription(
+                            "how many of a key's latest event ids are remembered to drop replays"
+                                    + " (0 turns deduplication off). They are kept as 64-bit hashes"
+                                    + " inside the key's statistics, so the check costs no state"
+                                    + " access of its own");
+
+    public static final Option<Duration> DEDUPE_TTL =
+            Option.key("dedupe-ttl")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "an id is remembered at most this long (processing time), and only"
+                                    + " while it is among the key's latest `dedupe-window`");
+
+    public static final Option<Long> CACHE_BYTES =
+            Option.key("cache-bytes")
+                    .longType()
+                    .defaultValue(32L << 20)
+                    .between(0L, 1L << 40)
+                    .withDefaultText("`33554432` (32 MiB)")
+                    .withDescription(
+                            "per subtask, the estimated heap bytes of the keys' statistics kept on"
+                                    + " the heap between checkpoints, so that a key's events cost"
+                                    + " one RocksDB read per checkpoint interval. Changes are"
+                                    + " written to RocksDB once the key has been quiet for"
+                                    + " `cache-write-delay`, when the least recently used entry is"
+                                    + " evicted, and before each checkpoint barrier, so every"
+                                    + " checkpoint and savepoint holds them. `0` reads and writes"
+                                    + " on every event");
+
+    public static final Option<Duration> CACHE_WRITE_DELAY =
+            Option.key("cache-write-delay")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(200))
+                    .withDescription(
+                            "a cached change is written to RocksDB once its key has been unchanged"
+                                    + " this long, so that the write before a checkpoint barrier,"
+                                    + " which holds up the task, covers only the keys that changed"
+                                    + " within this last delay. A key that keeps changing is"
+                                    + " written at the barrier only (it would be in that write"
+                                    + " anyway): its events between two checkpoints cost one"
+                                    + " write. Shorter keeps the checkpoint's pause short; longer"
+                                    + " saves writes on keys that change every so often");
 
     /**
      * The distinct fields the rules read, in rule order: the decoder reads each into the event
@@ -60,13 +128,13 @@ public record DetectorOptions(
     public static DetectorOptions withRules(List<RuleSpec> rules) {
         return new DetectorOptions(
                 rules,
-                DEFAULT_CONTEXT_EVENTS,
-                DEFAULT_CONTEXT_EVENT_MAX_CHARS,
-                DEFAULT_MAX_SAMPLES,
-                DEFAULT_STATE_TTL,
-                DEFAULT_DEDUPE_TTL,
-                DEFAULT_DEDUPE_WINDOW,
-                DEFAULT_CACHE_BYTES,
-                DEFAULT_CACHE_WRITE_DELAY);
+                CONTEXT_EVENTS.defaultValue(),
+                CONTEXT_EVENT_MAX_CHARS.defaultValue(),
+                MAX_SAMPLES.defaultValue(),
+                STATE_TTL.defaultValue(),
+                DEDUPE_TTL.defaultValue(),
+                DEDUPE_WINDOW.defaultValue(),
+                CACHE_BYTES.defaultValue(),
+                CACHE_WRITE_DELAY.defaultValue());
     }
 }

@@ -1,5 +1,6 @@
 package io.reflex.operators.llm;
 
+import io.reflex.connectors.config.Option;
 import java.io.Serializable;
 import java.time.Duration;
 
@@ -49,6 +50,108 @@ public record LlmOptions(
                     + "Event data follows.\n{{context}}\n\n"
                     + "Answer with JSON that matches the schema. Use an empty actions list when no"
                     + " action is warranted.";
+
+    public static final Option<String> BASE_URL =
+            Option.key("base-url")
+                    .stringType()
+                    .required()
+                    .withDescription(
+                            "an OpenAI-compatible endpoint ending in `/v1` (OpenAI, Azure, vLLM,"
+                                    + " Ollama, the stub)");
+
+    public static final Option<String> API_KEY =
+            Option.key("api-key")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDefaultText("none")
+                    .withDescription("never logged; use `${OPENAI_API_KEY}` or `api-key-file`");
+
+    public static final Option<String> API_KEY_FILE =
+            Option.key("api-key-file")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("a file holding the API key; it wins over `api-key`");
+
+    public static final Option<String> MODEL =
+            Option.key("model").stringType().required().withDescription("the model's name");
+
+    public static final Option<Duration> TIMEOUT =
+            Option.key("timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription("per attempt");
+
+    public static final Option<Integer> MAX_ATTEMPTS =
+            Option.key("max-attempts")
+                    .intType()
+                    .defaultValue(4)
+                    .between(1, 20)
+                    .withDescription("attempts per request, the first included");
+
+    public static final Option<Duration> INITIAL_BACKOFF =
+            Option.key("initial-backoff")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(500))
+                    .withDescription(
+                            "the ceiling of the first retry's wait, doubled for each further one;"
+                                    + " the wait is drawn below it (full jitter), and a"
+                                    + " `Retry-After` is honoured");
+
+    public static final Option<Duration> MAX_BACKOFF =
+            Option.key("max-backoff")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription(
+                            "the largest ceiling of a retry's wait; not below `initial-backoff`");
+
+    public static final Option<Integer> MAX_CONCURRENT =
+            Option.key("max-concurrent")
+                    .intType()
+                    .defaultValue(64)
+                    .between(1, 4096)
+                    .withDescription(
+                            "requests in flight per subtask: each subtask has its own HTTP"
+                                    + " dispatcher, on a connection pool shared per TaskManager and"
+                                    + " endpoint; at this many the agent holds back input");
+
+    public static final Option<String> SYSTEM_PROMPT =
+            Option.key("system-prompt")
+                    .stringType()
+                    .defaultValue(DEFAULT_SYSTEM_PROMPT)
+                    .withDefaultText("a generic one")
+                    .withDescription("the system message of every request");
+
+    public static final Option<String> PROMPT_TEMPLATE =
+            Option.key("prompt-template")
+                    .stringType()
+                    .defaultValue(DEFAULT_PROMPT_TEMPLATE)
+                    .withDefaultText("a generic one")
+                    .withDescription(
+                            "the user message, with placeholders `{{key}}`, `{{rule}}`,"
+                                    + " `{{actions}}`, `{{context}}` (required)");
+
+    public static final Option<Double> TEMPERATURE =
+            Option.key("temperature")
+                    .doubleType()
+                    .defaultValue(0.2)
+                    .between(0.0, 2.0)
+                    .withDescription("sampling temperature");
+
+    public static final Option<Integer> MAX_TOKENS =
+            Option.key("max-tokens")
+                    .intType()
+                    .defaultValue(512)
+                    .between(1, 128_000)
+                    .withDescription("completion tokens per answer, at most");
+
+    public static final Option<Integer> MAX_PROMPT_TOKENS =
+            Option.key("max-prompt-tokens")
+                    .intType()
+                    .defaultValue(4000)
+                    .between(200, 1_000_000)
+                    .withDescription(
+                            "the prompt is trimmed to this many tokens (counted with jtokkit,"
+                                    + " `o200k_base`): oldest context first");
 
     /**
      * The whole time a request may take across its attempts and backoffs, used as the async

@@ -87,7 +87,7 @@ class DetectorOperatorTest {
         return new DetectorOptions(
                 RULES,
                 4,
-                DetectorOptions.DEFAULT_CONTEXT_EVENT_MAX_CHARS,
+                DetectorOptions.CONTEXT_EVENT_MAX_CHARS.defaultValue(),
                 64,
                 Duration.ofDays(1),
                 Duration.ofHours(1),
