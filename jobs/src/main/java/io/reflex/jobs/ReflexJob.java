@@ -4,6 +4,7 @@ import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.config.JobFileException;
 import io.reflex.jobs.config.JobFileOptions;
 import io.reflex.jobs.config.JobFileParser;
+import io.reflex.jobs.kafka.KafkaAnswerJournal;
 import io.reflex.jobs.kafka.KafkaConnectors;
 import io.reflex.operators.agent.LlmAgentOperatorFactory;
 import io.reflex.operators.decide.LlmAsyncFunction;
@@ -73,6 +74,20 @@ public final class ReflexJob {
                 StreamExecutionEnvironment.getExecutionEnvironment(configuration(job));
         build(env, job, arguments.parallelism);
         env.execute(jobName(job));
+    }
+
+    /**
+     * The keyed agent of {@code job}: with the response journal on the sinks' brokers unless the
+     * job file turns it off.
+     */
+    static LlmAgentOperatorFactory agentFactory(JobFile job) {
+        LlmAgentOperatorFactory f =
+                new LlmAgentOperatorFactory(
+                        job.name(), job.llm(), job.agent(), job.catalogue(), DEAD_LETTERS);
+        if (job.journal().enabled()) {
+            f.withJournal(job.journal(), KafkaAnswerJournal.factory(job.sinks(), job.journal()));
+        }
+        return f;
     }
 
     /** The name the job runs under on a cluster: {@code reflex: } and the job file's name. */
@@ -163,12 +178,7 @@ public final class ReflexJob {
                             .transform(
                                     "LLM agent",
                                     TypeInformation.of(Action.class),
-                                    new LlmAgentOperatorFactory(
-                                            job.name(),
-                                            job.llm(),
-                                            job.agent(),
-                                            job.catalogue(),
-                                            DEAD_LETTERS))
+                                    agentFactory(job))
                             .uid(AGENT_UID);
         }
         routed.sinkTo(actions).uid(KafkaConnectors.ACTIONS_SINK_UID).name("Actions sink");

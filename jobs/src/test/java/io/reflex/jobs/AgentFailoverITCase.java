@@ -26,10 +26,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.flink.client.program.ClusterClient;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.CheckpointType;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectClusterClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -63,29 +67,7 @@ class AgentFailoverITCase {
         kafka.createTopics(2, news, actions, dlq);
         String job = "failover-" + s;
 
-        Set<String> expected = new HashSet<>();
-        try (Producer<byte[], byte[]> p =
-                new KafkaProducer<>(FeedGenerator.producerProperties(kafka.bootstrapServers()))) {
-            for (int i = 0; i < TRIGGERS; i++) {
-                String id = "x" + i;
-                long ts = 1_000 + i;
-                String json =
-                        "{\"id\":\""
-                                + id
-                                + "\",\"symbol\":\"FO"
-                                + i
-                                + "\",\"headline\":\"FO"
-                                + i
-                                + " fraud probe\",\"ts\":"
-                                + ts
-                                + "}";
-                // Synchronously, so that a failed write fails here and not as a missing request.
-                p.send(new ProducerRecord<>(news, json.getBytes(StandardCharsets.UTF_8))).get();
-                Trigger t = new Trigger("alarming-news", "FO" + i, ts, List.of(id), "");
-                expected.add(ActionIds.actionId(ActionIds.requestId(job, t), 0));
-            }
-            p.flush();
-        }
+        Set<String> expected = writeNews(kafka, news, job);
 
         // Run 1: every LLM call hangs, so every request is pending when a checkpoint completes.
         try (StubLlmServer hanging =
@@ -137,6 +119,109 @@ class AgentFailoverITCase {
         }
     }
 
+    /**
+     * Answers that arrive after the last checkpoint are journaled; after a failure, the restore
+     * decides their requests from the journal: the LLM answers each request id once over both runs,
+     * and every action is committed once.
+     */
+    @Test
+    void answersGivenAfterTheCheckpointAreServedFromTheJournalAfterARestore(
+            @TempDir Path checkpoints, @InjectClusterClient ClusterClient<?> cluster)
+            throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.shared();
+        String s = UUID.randomUUID().toString().substring(0, 8);
+        String news = "news-journal-" + s;
+        String actions = "actions-journal-" + s;
+        String dlq = "dlq-journal-" + s;
+        String journal = "journal-" + s;
+        kafka.createTopics(2, news, actions, dlq);
+        String job = "journal-" + s;
+        Set<String> expected = writeNews(kafka, news, job);
+
+        // Run 1: no periodic checkpoint (1 h); the stub holds every answer until released.
+        try (StubLlmServer first = StubLlmServer.start()) {
+            first.hold();
+            JobFile file = jobFile(job, kafka, first, news, actions, dlq, "1h", journal);
+            StreamExecutionEnvironment env = environment(file, checkpoints, null);
+            env.setParallelism(2);
+            build(env, file);
+            JobClient run = env.executeAsync(job);
+            Await.until("all requests in flight", WAIT, () -> first.inFlight() >= TRIGGERS);
+            long checkpoint =
+                    cluster.triggerCheckpoint(run.getJobID(), CheckpointType.DEFAULT)
+                            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            first.release();
+            TopicReader.awaitAtLeast(kafka.bootstrapServers(), journal, TRIGGERS, WAIT);
+            run.cancel().get(); // the failure: after the answers, before any further checkpoint
+            assertThat(read(kafka, actions))
+                    .as("nothing committed: the decisions were only in the cancelled transaction")
+                    .isEmpty();
+            assertThat(first.answersByRequestId().values()).hasSize(TRIGGERS).containsOnly(1L);
+            Path restoreFrom =
+                    checkpoints.resolve(run.getJobID().toString()).resolve("chk-" + checkpoint);
+
+            // Run 2: restore; the LLM would answer, but must not be asked.
+            try (StubLlmServer second = StubLlmServer.start()) {
+                JobFile again = jobFile(job, kafka, second, news, actions, dlq, "300ms", journal);
+                StreamExecutionEnvironment env2 =
+                        environment(again, checkpoints, restoreFrom.toUri().toString());
+                env2.setParallelism(1);
+                build(env2, again);
+                JobClient restored = env2.executeAsync(job);
+                TopicReader.awaitAtLeast(kafka.bootstrapServers(), actions, TRIGGERS, WAIT);
+                restored.cancel().get();
+
+                List<String> ids = new ArrayList<>();
+                for (ConsumerRecord<byte[], byte[]> r : read(kafka, actions)) {
+                    ids.add(Json.MAPPER.readTree(r.value()).get("action_id").asText());
+                }
+                assertThat(ids).hasSize(TRIGGERS).containsExactlyInAnyOrderElementsOf(expected);
+                assertThat(read(kafka, dlq)).isEmpty();
+                assertThat(second.requests())
+                        .as("every pending request decided from the journal, none sent")
+                        .isZero();
+                System.out.println(
+                        "journal: "
+                                + TRIGGERS
+                                + " requests pending at the checkpoint, answered after it; after"
+                                + " the restore, "
+                                + second.requests()
+                                + " LLM calls (without the journal: "
+                                + TRIGGERS
+                                + ")");
+            }
+        }
+    }
+
+    /** Writes one alarming headline per key; the action ids their decisions must have. */
+    private static Set<String> writeNews(EmbeddedKafka kafka, String news, String job)
+            throws Exception {
+        Set<String> expected = new HashSet<>();
+        try (Producer<byte[], byte[]> p =
+                new KafkaProducer<>(FeedGenerator.producerProperties(kafka.bootstrapServers()))) {
+            for (int i = 0; i < TRIGGERS; i++) {
+                String id = "x" + i;
+                long ts = 1_000 + i;
+                String json =
+                        "{\"id\":\""
+                                + id
+                                + "\",\"symbol\":\"FO"
+                                + i
+                                + "\",\"headline\":\"FO"
+                                + i
+                                + " fraud probe\",\"ts\":"
+                                + ts
+                                + "}";
+                // Synchronously, so that a failed write fails here and not as a missing request.
+                p.send(new ProducerRecord<>(news, json.getBytes(StandardCharsets.UTF_8))).get();
+                Trigger t = new Trigger("alarming-news", "FO" + i, ts, List.of(id), "");
+                expected.add(ActionIds.actionId(ActionIds.requestId(job, t), 0));
+            }
+            p.flush();
+        }
+        return expected;
+    }
+
     private static void build(StreamExecutionEnvironment env, JobFile job) {
         ReflexJob.defineWorkflow(
                 env,
@@ -184,12 +269,25 @@ class AgentFailoverITCase {
             String actions,
             String dlq)
             throws Exception {
+        return jobFile(job, kafka, stub, news, actions, dlq, "300ms", "reflex.llm-journal");
+    }
+
+    private static JobFile jobFile(
+            String job,
+            EmbeddedKafka kafka,
+            StubLlmServer stub,
+            String news,
+            String actions,
+            String dlq,
+            String checkpointInterval,
+            String journal)
+            throws Exception {
         String yaml =
                 String.join(
                         "\n",
                         "job:",
                         "  name: " + job,
-                        "  checkpoint-interval: 300ms",
+                        "  checkpoint-interval: " + checkpointInterval,
                         "sources:",
                         "  - name: news",
                         "    bootstrap-servers: " + kafka.bootstrapServers(),
@@ -207,6 +305,7 @@ class AgentFailoverITCase {
                         "  base-url: " + stub.baseUrl(),
                         "  model: stub-model",
                         "  timeout: 180s",
+                        "  journal: {topic: " + journal + "}",
                         "actions:",
                         "  - type: alert",
                         "sinks:",

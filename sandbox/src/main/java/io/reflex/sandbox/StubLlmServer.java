@@ -16,6 +16,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -47,12 +49,17 @@ public final class StubLlmServer implements AutoCloseable {
         BAD_REQUEST
     }
 
+    /** The header in which Reflex's client names each request's id. */
+    public static final String REQUEST_ID_HEADER = "X-Reflex-Request-Id";
+
     private final HttpServer server;
     private final ExecutorService executor;
     private final Map<Outcome, AtomicLong> counts = new LinkedHashMap<>();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
+    private final Map<String, AtomicLong> answersByRequestId = new ConcurrentHashMap<>();
+    private volatile CountDownLatch gate;
     private final AtomicLong firstArrivalNanos = new AtomicLong();
     private final AtomicLong lastFinishNanos = new AtomicLong();
     private final Random faults;
@@ -398,6 +405,10 @@ public final class StubLlmServer implements AutoCloseable {
             if (latency > 0) {
                 pause(latency);
             }
+            CountDownLatch held = gate;
+            if (held != null) {
+                awaitRelease(held);
+            }
             double edge = s.rateLimitedRate();
             if (draw < edge) {
                 record(Outcome.RATE_LIMITED);
@@ -452,6 +463,9 @@ public final class StubLlmServer implements AutoCloseable {
                 content = MAPPER.writeValueAsString(instance);
             }
             record(violate ? Outcome.SCHEMA_VIOLATION : Outcome.OK);
+            answersByRequestId
+                    .computeIfAbsent(requestId(ex), id -> new AtomicLong())
+                    .incrementAndGet();
             send(
                     ex,
                     200,
@@ -631,6 +645,47 @@ public final class StubLlmServer implements AutoCloseable {
         // mean = exp(mu + sigma^2 / 2)
         double mu = Math.log(Math.max(1, mean)) - sigma * sigma / 2;
         return Math.round(Math.exp(mu + sigma * r.nextGaussian()));
+    }
+
+    /**
+     * Holds every answer, from requests in flight and arriving, until {@link #release}: a test lets
+     * answers out at a moment of its choosing, for example just after a checkpoint.
+     */
+    public void hold() {
+        gate = new CountDownLatch(1);
+    }
+
+    /** Lets the answers held since {@link #hold} go out, and stops holding. */
+    public void release() {
+        CountDownLatch g = gate;
+        gate = null;
+        if (g != null) {
+            g.countDown();
+        }
+    }
+
+    /**
+     * Final answers sent, by the request id the client named in {@code X-Reflex-Request-Id} ({@code
+     * "(none)"} without one); tool calls and faults are not counted.
+     */
+    public Map<String, Long> answersByRequestId() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        answersByRequestId.forEach((id, n) -> out.put(id, n.get()));
+        return out;
+    }
+
+    private static String requestId(HttpExchange ex) {
+        String id = ex.getRequestHeaders().getFirst(REQUEST_ID_HEADER);
+        return id == null ? "(none)" : id;
+    }
+
+    private static void awaitRelease(CountDownLatch held) {
+        try {
+            // The stub's own worker thread, as in pause: a server that has not answered yet.
+            held.await(10, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void pause(long ms) {

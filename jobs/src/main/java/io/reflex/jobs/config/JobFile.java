@@ -4,6 +4,7 @@ import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.agent.AgentOptions;
 import io.reflex.operators.decode.DecoderOptions;
 import io.reflex.operators.detect.DetectorOptions;
+import io.reflex.operators.journal.JournalOptions;
 import io.reflex.operators.llm.LlmOptions;
 import java.io.Serializable;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import java.util.Map;
  * @param llmOperator {@code agent} (the keyed agent operator) or {@code stateless} (the async
  *     function)
  * @param agent the keyed agent's settings
+ * @param journal the LLM response journal's settings (on the sinks' brokers)
  * @param catalogue the action catalogue
  * @param sinks where actions and dead letters go
  */
@@ -44,6 +46,7 @@ public record JobFile(
         LlmOptions llm,
         String llmOperator,
         AgentOptions agent,
+        JournalOptions journal,
         ActionCatalogue catalogue,
         SinkSpec sinks)
         implements Serializable {

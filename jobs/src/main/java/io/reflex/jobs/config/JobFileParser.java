@@ -11,6 +11,7 @@ import io.reflex.operators.agent.AgentOptions;
 import io.reflex.operators.detect.DetectorOptions;
 import io.reflex.operators.detect.RuleSpec;
 import io.reflex.operators.detect.RuleType;
+import io.reflex.operators.journal.JournalOptions;
 import io.reflex.operators.llm.LlmOptions;
 import io.reflex.operators.model.DeadLetterJson;
 import io.reflex.operators.model.Json;
@@ -116,6 +117,7 @@ public final class JobFileParser {
         LlmOptions llm = llm(llmSection);
         String llmOperator = llmSection.get(JobFileOptions.LLM_OPERATOR);
         AgentOptions agent = agent(llmSection);
+        JournalOptions journal = journal(llmSection.section("journal", false));
         ActionCatalogue catalogue = catalogue(top);
         JobFile.SinkSpec sinks = sinks(top.section("sinks", true));
 
@@ -134,6 +136,7 @@ public final class JobFileParser {
                 llm,
                 llmOperator,
                 agent,
+                journal,
                 catalogue,
                 sinks);
     }
@@ -299,6 +302,18 @@ public final class JobFileParser {
                 breaker.get(AgentOptions.BREAKER_COOLDOWN),
                 price.get(AgentOptions.PRICE_INPUT_PER_MILLION),
                 price.get(AgentOptions.PRICE_OUTPUT_PER_MILLION));
+    }
+
+    private static JournalOptions journal(Section j) {
+        j.onlyKeys(JobFileSections.JOURNAL);
+        return new JournalOptions(
+                j.get(JournalOptions.ENABLED),
+                j.get(JournalOptions.TOPIC),
+                j.get(JournalOptions.PARTITIONS),
+                j.get(JournalOptions.RETENTION),
+                j.get(JournalOptions.MAX_RESTORE_ENTRIES),
+                j.get(JournalOptions.RESTORE_TIMEOUT),
+                j.get(JournalOptions.GROUP_WAIT));
     }
 
     private static ActionCatalogue catalogue(Section top) {

@@ -6,6 +6,7 @@ import io.reflex.operators.agent.AgentOptions;
 import io.reflex.operators.decode.DecoderOptions;
 import io.reflex.operators.detect.DetectorOptions;
 import io.reflex.operators.detect.RuleSpec;
+import io.reflex.operators.journal.JournalOptions;
 import io.reflex.operators.llm.LlmOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,6 +131,18 @@ public final class JobFileSections {
                             AgentOptions.PRICE_INPUT_PER_MILLION,
                             AgentOptions.PRICE_OUTPUT_PER_MILLION));
 
+    public static final OptionGroup JOURNAL =
+            new OptionGroup(
+                    "llm.journal",
+                    List.of(
+                            JournalOptions.ENABLED,
+                            JournalOptions.TOPIC,
+                            JournalOptions.PARTITIONS,
+                            JournalOptions.RETENTION,
+                            JournalOptions.MAX_RESTORE_ENTRIES,
+                            JournalOptions.RESTORE_TIMEOUT,
+                            JournalOptions.GROUP_WAIT));
+
     public static final OptionGroup LLM =
             new OptionGroup(
                     "llm",
@@ -158,7 +171,13 @@ public final class JobFileSections {
                             AgentOptions.REQUESTS_PER_MINUTE,
                             AgentOptions.TOKENS_PER_MINUTE,
                             AgentOptions.QUOTA_FROM_HEADERS),
-                    orderedMap("circuit-breaker", CIRCUIT_BREAKER, "price", PRICE));
+                    orderedMap(
+                            "circuit-breaker",
+                            CIRCUIT_BREAKER,
+                            "price",
+                            PRICE,
+                            "journal",
+                            JOURNAL));
 
     public static final OptionGroup ACTION =
             new OptionGroup(

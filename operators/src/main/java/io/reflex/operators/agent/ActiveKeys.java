@@ -27,7 +27,12 @@ final class ActiveKeys {
         /** Waiting for the rate limiter to admit it. */
         RATE_LIMITED,
         /** Waiting for the circuit breaker to let calls through. */
-        PARKED
+        PARKED,
+        /**
+         * After a restore, waiting for the rest of the triggers that the journal recorded as one
+         * request, so that the replay groups them as the live run did.
+         */
+        GROUPING
     }
 
     /** One key's runtime. */
@@ -39,6 +44,9 @@ final class ActiveKeys {
 
         /** The conversation of the pending request; null until it is built. */
         List<ChatMessage> conversation;
+
+        /** SHA-256 of the conversation's first messages, schema and tools, for the journal. */
+        String contentHash;
 
         /** Whether the next send continues the conversation (tool round, repair), not a retry. */
         boolean continues;
@@ -128,7 +136,8 @@ final class ActiveKeys {
     }
 
     /**
-     * The key waits in {@code phase} ({@link Phase#BACKING_OFF} or RATE_LIMITED) until {@code at}.
+     * The key waits in {@code phase} ({@link Phase#BACKING_OFF}, RATE_LIMITED or GROUPING) until
+     * {@code at}.
      */
     void waitUntil(Key k, Phase phase, long at) {
         enter(k, phase);
@@ -142,7 +151,9 @@ final class ActiveKeys {
     boolean wake(Object key, long at) {
         Key k = keys.get(key);
         if (k == null
-                || (k.phase != Phase.BACKING_OFF && k.phase != Phase.RATE_LIMITED)
+                || (k.phase != Phase.BACKING_OFF
+                        && k.phase != Phase.RATE_LIMITED
+                        && k.phase != Phase.GROUPING)
                 || k.wakeAt != at) {
             return false;
         }

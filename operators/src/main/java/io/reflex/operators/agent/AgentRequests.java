@@ -7,6 +7,7 @@ import io.reflex.operators.action.ActionValidator;
 import io.reflex.operators.action.Actions;
 import io.reflex.operators.decide.AnswerInterpreter;
 import io.reflex.operators.decide.PromptBuilder;
+import io.reflex.operators.journal.JournalEntry;
 import io.reflex.operators.llm.ChatMessage;
 import io.reflex.operators.llm.LlmClient;
 import io.reflex.operators.llm.LlmException;
@@ -54,7 +55,12 @@ final class AgentRequests {
     private final CircuitBreaker breaker;
     private final RateLimiter limiter;
     private final ObjectNode responseSchema;
+    private final String responseSchemaText;
     private final List<ToolSpec> toolSpecs;
+
+    /** The response journal; null when it is off. */
+    private final AgentJournal journal;
+
     private final ActiveKeys active = new ActiveKeys();
     private final AgentMetrics metrics;
     private boolean breakerWakeScheduled;
@@ -68,8 +74,10 @@ final class AgentRequests {
             int parallelism,
             MetricGroup metricGroup,
             WatermarkHold watermarks,
+            AgentJournal journal,
             AgentHost host) {
         this.job = job;
+        this.journal = journal;
         this.agent = agent;
         this.client = client;
         this.host = host;
@@ -93,6 +101,7 @@ final class AgentRequests {
                         host.now());
         // The request's fixed parts, built once: the catalogue does not change while the job runs.
         this.responseSchema = catalogue.responseSchema(true, agent.memoryMaxChars());
+        this.responseSchemaText = responseSchema.toString();
         this.toolSpecs = AgentTools.specs();
         this.metrics =
                 new AgentMetrics(
@@ -111,6 +120,10 @@ final class AgentRequests {
     void onTrigger(Object key, Trigger trigger) throws Exception {
         watermarks.hold(trigger.eventTime());
         AgentKeyState s = host.pending();
+        if (s != null && s.pending != null && s.pending.journalGroup != null) {
+            joinGroup(key, s, trigger);
+            return;
+        }
         if (s != null && s.pending != null) {
             s.backlog.add(trigger);
             active.backlogged(1);
@@ -132,7 +145,62 @@ final class AgentRequests {
         s.pending =
                 new PendingRequest(ActionIds.requestId(job, List.of(trigger)), List.of(trigger));
         host.pending(s);
-        active.activate(key);
+        ActiveKeys.Key k = active.activate(key);
+        if (awaitGroup(key, k, s)) {
+            return;
+        }
+        if (!fromJournal(key, s)) {
+            issue(key);
+        }
+    }
+
+    /**
+     * Whether the current key's new request is the start of one that the journal recorded with more
+     * triggers: then it waits (up to {@code group-wait}) for the rest, which a replay brings next,
+     * so that it gets the recorded request id and answer.
+     */
+    private boolean awaitGroup(Object key, ActiveKeys.Key k, AgentKeyState s) {
+        if (journal == null) {
+            return false;
+        }
+        String first = ActionIds.requestId(job, s.pending.triggers.get(0));
+        JournalEntry recorded = journal.covering(first);
+        if (recorded == null
+                || recorded.triggerIds().size() < 2
+                || !recorded.triggerIds().get(0).equals(first)) {
+            return false;
+        }
+        s.pending.journalGroup = recorded.triggerIds();
+        wake(key, k, ActiveKeys.Phase.GROUPING, host.now() + journal.groupWaitMs());
+        return true;
+    }
+
+    /**
+     * A trigger for a key that waits for a recorded group: the group's next trigger joins it (and
+     * the last completes it); any other ends the wait, and it joins the backlog.
+     */
+    private void joinGroup(Object key, AgentKeyState s, Trigger trigger) throws Exception {
+        PendingRequest p = s.pending;
+        List<String> group = p.journalGroup;
+        if (group.get(p.triggers.size()).equals(ActionIds.requestId(job, trigger))) {
+            p.triggers.add(trigger);
+            p.requestId = ActionIds.requestId(job, p.triggers);
+            if (p.triggers.size() < group.size()) {
+                host.pending(s);
+                return;
+            }
+            p.journalGroup = null;
+            host.pending(s);
+            if (!fromJournal(key, s)) {
+                issue(key);
+            }
+            return;
+        }
+        p.journalGroup = null;
+        s.backlog.add(trigger);
+        active.backlogged(1);
+        metrics.coalesced.inc();
+        host.pending(s);
         issue(key);
     }
 
@@ -147,7 +215,41 @@ final class AgentRequests {
         active.backlogged(s.backlog.size());
         active.activate(key);
         metrics.reissued.inc();
+        if (journal != null) {
+            if (fromJournal(key, s)) {
+                return;
+            }
+            journal.missed();
+        }
         issue(key);
+    }
+
+    /**
+     * Decides the current key's pending request from the journal, when a restore found its answer
+     * there: no call, the same action ids and records. False when it is not there, or no longer
+     * valid (the catalogue changed), and the request must be sent.
+     */
+    private boolean fromJournal(Object key, AgentKeyState s) throws Exception {
+        if (journal == null) {
+            return false;
+        }
+        JournalEntry entry = journal.take(s.pending.requestId);
+        if (entry == null) {
+            return false;
+        }
+        LlmResponse response = entry.response();
+        AnswerInterpreter.Interpretation meaning =
+                interpreter.interpret(response, agent.maxToolRounds(), true);
+        if (!(meaning instanceof AnswerInterpreter.Decided decided)) {
+            LOG.warn(
+                    "the journaled answer to request {} is no longer valid; asking the LLM again",
+                    s.pending.requestId);
+            return false;
+        }
+        journal.served(entry);
+        s.pending.attempts = entry.attempts();
+        decide(key, s, decided, response, entry.answeredAt(), false);
+        return true;
     }
 
     /** Sends the current key's pending request now, or arranges to send it later. */
@@ -158,11 +260,26 @@ final class AgentRequests {
         }
         AgentKeyState s = host.pending();
         PendingRequest p = s.pending;
+        if (p.journalGroup != null) {
+            // The rest of a recorded group did not come (in time): ask for what did come.
+            p.journalGroup = null;
+            host.pending(s);
+            if (fromJournal(key, s)) {
+                return;
+            }
+        }
         if (k.conversation == null) {
             AgentMemory memory = host.memory();
             k.conversation =
                     new ArrayList<>(
                             prompts.messages(p.triggers, memory == null ? null : memory.render()));
+            if (journal != null) {
+                k.contentHash =
+                        journal.contentHash(
+                                k.conversation,
+                                responseSchemaText,
+                                agent.maxToolRounds() > 0 ? toolSpecs : List.of());
+            }
             p.toolRounds = 0;
             p.repaired = false;
         }
@@ -264,15 +381,33 @@ final class AgentRequests {
             }
             fail(key, s, failed.reason());
         } else {
-            decide(key, s, (AnswerInterpreter.Decided) meaning, response);
+            decide(
+                    key,
+                    s,
+                    (AnswerInterpreter.Decided) meaning,
+                    response,
+                    System.currentTimeMillis(),
+                    true);
         }
     }
 
-    /** Emits a valid decision's actions, remembers it, and ends the request. */
+    /**
+     * Emits a valid decision's actions, remembers it, and ends the request. A live answer is
+     * journaled first ({@code journalIt}), so that a restore after its actions were emitted but
+     * before they were committed does not buy it again.
+     */
     private void decide(
-            Object key, AgentKeyState s, AnswerInterpreter.Decided decided, LlmResponse response)
+            Object key,
+            AgentKeyState s,
+            AnswerInterpreter.Decided decided,
+            LlmResponse response,
+            long decidedAt,
+            boolean journalIt)
             throws Exception {
         PendingRequest p = s.pending;
+        if (journalIt && journal != null) {
+            journal.record(key, p, active.get(key).contentHash, response, decidedAt);
+        }
         List<Action> actions =
                 Actions.of(
                         p.requestId,
@@ -280,7 +415,7 @@ final class AgentRequests {
                         decided.actions(),
                         response,
                         p.attempts,
-                        System.currentTimeMillis());
+                        decidedAt);
         long timestamp = p.triggers.get(p.triggers.size() - 1).eventTime();
         for (Action a : actions) {
             host.emit(a, timestamp);
@@ -371,6 +506,7 @@ final class AgentRequests {
         s.pending.triggers.forEach(t -> watermarks.release(t.eventTime()));
         ActiveKeys.Key k = active.get(key);
         k.conversation = null;
+        k.contentHash = null;
         k.continues = false;
         if (!s.backlog.isEmpty()) {
             List<Trigger> next = s.backlog;
@@ -378,7 +514,9 @@ final class AgentRequests {
             s.pending = new PendingRequest(ActionIds.requestId(job, next), next);
             s.backlog = new ArrayList<>();
             host.pending(s);
-            issue(key);
+            if (!fromJournal(key, s)) {
+                issue(key);
+            }
         } else {
             host.clearPending();
             active.remove(key);

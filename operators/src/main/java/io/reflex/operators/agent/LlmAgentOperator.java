@@ -1,6 +1,9 @@
 package io.reflex.operators.agent;
 
 import io.reflex.operators.action.ActionCatalogue;
+import io.reflex.operators.journal.JournalFactory;
+import io.reflex.operators.journal.JournalOptions;
+import io.reflex.operators.journal.JournalPosition;
 import io.reflex.operators.llm.LlmClient;
 import io.reflex.operators.llm.LlmClientFactory;
 import io.reflex.operators.llm.LlmOptions;
@@ -11,8 +14,13 @@ import io.reflex.operators.model.Trigger;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -43,6 +51,9 @@ import org.apache.flink.util.function.ThrowingRunnable;
  *       error fed back. The model may call read-only {@link AgentTools} for a bounded number of
  *       rounds. Per-key {@link AgentMemory} (past decisions and a note) goes into the prompt.
  *   <li><b>Watermarks</b> are held back to the oldest pending trigger ({@link WatermarkHold}).
+ *   <li><b>No answer is bought twice.</b> With a journal ({@link AgentJournal}), every answer is
+ *       appended outside the checkpoint as it arrives; a restore reads back what was appended
+ *       since, and decides those requests from it instead of calling the LLM.
  * </ul>
  *
  * <p>This class is the Flink side: state handles, the mailbox, timers, outputs and watermarks
@@ -66,6 +77,8 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     private final ActionCatalogue catalogue;
     private final LlmClientFactory clientFactory;
     private final OutputTag<DeadLetter> deadLetters;
+    private final JournalOptions journalOptions;
+    private final JournalFactory journalFactory;
     private final transient MailboxExecutor mailbox;
 
     // ---- runtime, rebuilt from keyed state on restore; touched on the mailbox thread only ----
@@ -74,6 +87,9 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     private transient ValueState<AgentMemory> memoryState;
     private transient WatermarkHold watermarks;
     private transient AgentRequests requests;
+    private transient ListState<JournalPosition> journalPositions;
+    private transient List<JournalPosition> restoredJournalPositions;
+    private transient AgentJournal journal;
 
     public LlmAgentOperator(
             StreamOperatorParameters<Action> parameters,
@@ -83,6 +99,8 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             ActionCatalogue catalogue,
             LlmClientFactory clientFactory,
             OutputTag<DeadLetter> deadLetters,
+            JournalOptions journalOptions,
+            JournalFactory journalFactory,
             MailboxExecutor mailbox) {
         super(parameters);
         this.job = job;
@@ -91,7 +109,30 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         this.catalogue = catalogue;
         this.clientFactory = clientFactory;
         this.deadLetters = deadLetters;
+        this.journalOptions = journalOptions;
+        this.journalFactory = journalFactory;
         this.mailbox = mailbox;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        restoredJournalPositions = new ArrayList<>();
+        if (journalFactory != null) {
+            journalPositions =
+                    context.getOperatorStateStore().getUnionListState(AgentJournal.POSITIONS);
+            if (context.isRestored()) {
+                journalPositions.get().forEach(restoredJournalPositions::add);
+            }
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        if (journal != null) {
+            journal.snapshot(journalPositions);
+        }
     }
 
     @Override
@@ -101,6 +142,24 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         keyState = getRuntimeContext().getState(AgentState.keyStateDescriptor());
         memoryState = getRuntimeContext().getState(AgentState.memoryStateDescriptor(agent));
         watermarks = new WatermarkHold();
+        if (journalFactory != null) {
+            TaskInfo task = getRuntimeContext().getTaskInfo();
+            journal =
+                    new AgentJournal(
+                            job,
+                            journalFactory.create(job, task.getIndexOfThisSubtask()),
+                            journalOptions,
+                            task.getMaxNumberOfParallelSubtasks(),
+                            KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
+                                    task.getMaxNumberOfParallelSubtasks(),
+                                    task.getNumberOfParallelSubtasks(),
+                                    task.getIndexOfThisSubtask()),
+                            llm.model(),
+                            agent,
+                            getMetricGroup());
+            journal.open(restoredJournalPositions);
+            restoredJournalPositions = null;
+        }
         requests =
                 new AgentRequests(
                         job,
@@ -111,6 +170,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
                         getMetricGroup(),
                         watermarks,
+                        journal,
                         new Host());
         TokenCounter.count("warm up"); // loads the tokenizer's ranks now, not on a trigger
         reissueRestoredRequests();
@@ -166,7 +226,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
 
     @Override
     public void close() throws Exception {
-        try {
+        try (AutoCloseable j = journal) {
             if (client != null) {
                 client.close();
             }

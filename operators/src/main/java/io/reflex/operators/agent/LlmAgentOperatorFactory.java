@@ -1,6 +1,8 @@
 package io.reflex.operators.agent;
 
 import io.reflex.operators.action.ActionCatalogue;
+import io.reflex.operators.journal.JournalFactory;
+import io.reflex.operators.journal.JournalOptions;
 import io.reflex.operators.llm.LlmClientFactory;
 import io.reflex.operators.llm.LlmClients;
 import io.reflex.operators.llm.LlmOptions;
@@ -35,6 +37,8 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
     private final ActionCatalogue catalogue;
     private final LlmClientFactory clientFactory;
     private final OutputTag<DeadLetter> deadLetters;
+    private JournalOptions journalOptions;
+    private JournalFactory journalFactory;
 
     /** An agent that talks to the endpoint of {@code llm} through the JVM's shared client. */
     public LlmAgentOperatorFactory(
@@ -63,6 +67,13 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
         this.chainingStrategy = ChainingStrategy.ALWAYS;
     }
 
+    /** Journals every answer in the journal {@code factory} opens, and reads it back on restore. */
+    public LlmAgentOperatorFactory withJournal(JournalOptions options, JournalFactory factory) {
+        this.journalOptions = options;
+        this.journalFactory = factory;
+        return this;
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<Action>> T createStreamOperator(
@@ -76,6 +87,8 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
                         catalogue,
                         clientFactory,
                         deadLetters,
+                        journalOptions,
+                        journalFactory,
                         parameters.getMailboxExecutor());
     }
 

@@ -31,6 +31,12 @@ public class PendingRequest {
     /** Tool rounds used. */
     public int toolRounds;
 
+    /**
+     * After a restore: the ids of the triggers that the journal recorded as this request, while the
+     * rest of them are still to come; null otherwise.
+     */
+    public List<String> journalGroup;
+
     public PendingRequest() {}
 
     public PendingRequest(String requestId, List<Trigger> triggers) {

@@ -40,6 +40,9 @@ import org.apache.flink.util.ExceptionUtils;
  * host as the configured concurrency (the SDK's default would cap it at 64).
  */
 public final class OpenAiLlmClient implements LlmClient {
+    /** The header that carries each request's id (its retries and rounds share it). */
+    public static final String REQUEST_ID_HEADER = "X-Reflex-Request-Id";
+
     private final LlmOptions options;
     private final OkHttpClient http;
     private final OpenAIClientAsync client;
@@ -158,6 +161,8 @@ public final class OpenAiLlmClient implements LlmClient {
     private ChatCompletionCreateParams params(LlmRequest request) {
         ChatCompletionCreateParams.Builder b =
                 ChatCompletionCreateParams.builder()
+                        // Names the request in the provider's logs and in the stub's counts.
+                        .putAdditionalHeader(REQUEST_ID_HEADER, request.requestId())
                         .model(options.model())
                         .temperature(options.temperature())
                         .maxCompletionTokens(options.maxTokens())

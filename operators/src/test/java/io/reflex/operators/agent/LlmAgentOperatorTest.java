@@ -40,11 +40,11 @@ import org.junit.jupiter.api.Test;
  * the client interface: the test decides when and how each call completes.
  */
 class LlmAgentOperatorTest {
-    private static final String JOB = "job";
-    private static final int MAX_PARALLELISM = 128;
-    private static final OutputTag<DeadLetter> DLQ =
+    static final String JOB = "job";
+    static final int MAX_PARALLELISM = 128;
+    static final OutputTag<DeadLetter> DLQ =
             new OutputTag<>("dlq", TypeInformation.of(DeadLetter.class));
-    private static final String ALERT =
+    static final String ALERT =
             "{\"actions\":[{\"type\":\"alert\",\"params\":{\"severity\":\"high\"},"
                     + "\"reason\":\"r\"}],\"memory\":\"watch closely\"}";
     private static final String NONE = "{\"actions\":[],\"memory\":\"\"}";
@@ -79,7 +79,7 @@ class LlmAgentOperatorTest {
         }
     }
 
-    private static LlmOptions llm(int capacity, int maxAttempts) {
+    static LlmOptions llm(int capacity, int maxAttempts) {
         return new LlmOptions(
                 "http://127.0.0.1:1/v1",
                 "",
@@ -96,7 +96,7 @@ class LlmAgentOperatorTest {
                 4000);
     }
 
-    private static AgentOptions agent() {
+    static AgentOptions agent() {
         return AgentOptions.defaults();
     }
 
@@ -123,7 +123,7 @@ class LlmAgentOperatorTest {
         return h;
     }
 
-    private static Trigger trigger(String key, String id, long ts) {
+    static Trigger trigger(String key, String id, long ts) {
         return new Trigger(
                 "rule",
                 key,
@@ -132,37 +132,36 @@ class LlmAgentOperatorTest {
                 "{\"recent_events\":[{\"id\":\"" + id + "\"}],\"stats\":{\"rule\":{\"count\":1}}}");
     }
 
-    private static void send(AbstractStreamOperatorTestHarness<?> h, Trigger t) throws Exception {
+    static void send(AbstractStreamOperatorTestHarness<?> h, Trigger t) throws Exception {
         @SuppressWarnings("unchecked")
         var th = (KeyedOneInputStreamOperatorTestHarness<String, Trigger, Action>) h;
         th.processElement(new StreamRecord<>(t, t.eventTime()));
     }
 
-    private static LlmResponse answer(String content) {
+    static LlmResponse answer(String content) {
         return new LlmResponse(content, List.of(), "fake", 10, 5, 3, null);
     }
 
     /** Runs the mails the operator posted: the answers' callbacks, and due timers. */
-    private static void drain(AbstractStreamOperatorTestHarness<?> h) throws Exception {
+    static void drain(AbstractStreamOperatorTestHarness<?> h) throws Exception {
         Optional<Mail> mail;
         while ((mail = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY)).isPresent()) {
             mail.get().run();
         }
     }
 
-    private static void reply(
-            AbstractStreamOperatorTestHarness<?> h, FakeClient.Call call, String content)
+    static void reply(AbstractStreamOperatorTestHarness<?> h, FakeClient.Call call, String content)
             throws Exception {
         call.future().complete(answer(content));
         drain(h);
     }
 
-    private static void advance(AbstractStreamOperatorTestHarness<?> h, long to) throws Exception {
+    static void advance(AbstractStreamOperatorTestHarness<?> h, long to) throws Exception {
         h.setProcessingTime(to);
         drain(h);
     }
 
-    private static List<DeadLetter> deadLetters(AbstractStreamOperatorTestHarness<?> h) {
+    static List<DeadLetter> deadLetters(AbstractStreamOperatorTestHarness<?> h) {
         var q = h.getSideOutput(DLQ);
         return q == null
                 ? List.of()
@@ -551,7 +550,7 @@ class LlmAgentOperatorTest {
         assertThat(fake.calls).hasSize(2);
     }
 
-    private static AgentOptions agent(int maxBacklog, long tokensPerMinute) {
+    static AgentOptions agent(int maxBacklog, long tokensPerMinute) {
         AgentOptions d = AgentOptions.defaults();
         return new AgentOptions(
                 maxBacklog,

@@ -1,0 +1,260 @@
+package io.reflex.jobs.kafka;
+
+import io.reflex.jobs.config.JobFile;
+import io.reflex.operators.journal.AnswerJournal;
+import io.reflex.operators.journal.JournalEntry;
+import io.reflex.operators.journal.JournalFactory;
+import io.reflex.operators.journal.JournalOptions;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The response journal on a Kafka topic, on the sinks' brokers with the sinks' client properties.
+ * Appends go through an idempotent producer outside any transaction (so they outlive the job's
+ * failure), keyed by request id, to the partition of the entry's key group; the producer retries a
+ * failed write for up to its delivery timeout, and a write that still fails is counted and logged
+ * (its request's actions are emitted regardless). The topic is created compacted, with the
+ * journal's retention, when missing.
+ */
+public final class KafkaAnswerJournal implements AnswerJournal {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaAnswerJournal.class);
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
+    private final String topic;
+    private final int partitions;
+    private final Duration restoreTimeout;
+    private final Properties clientProperties;
+    private final KafkaProducer<byte[], byte[]> producer;
+
+    /** Per partition: one past the highest offset acknowledged to this journal. */
+    private final Map<Integer, Long> acknowledged = new ConcurrentHashMap<>();
+
+    private final AtomicLong writes = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+
+    private KafkaAnswerJournal(
+            String topic, int partitions, Duration restoreTimeout, Properties clientProperties) {
+        this.topic = topic;
+        this.partitions = partitions;
+        this.restoreTimeout = restoreTimeout;
+        this.clientProperties = clientProperties;
+        Properties p = new Properties();
+        p.putAll(clientProperties);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        this.producer = new KafkaProducer<>(p);
+    }
+
+    /** The factory the job's agent uses: the journal of {@code options} on the sinks' brokers. */
+    public static JournalFactory factory(JobFile.SinkSpec sinks, JournalOptions options) {
+        String bootstrap = sinks.bootstrapServers();
+        Map<String, String> properties = Map.copyOf(sinks.properties());
+        return (job, subtask) -> open(bootstrap, properties, options, job, subtask);
+    }
+
+    /** Opens the journal, creating its topic when missing; the partitions are the topic's own. */
+    static KafkaAnswerJournal open(
+            String bootstrap,
+            Map<String, String> properties,
+            JournalOptions options,
+            String job,
+            int subtask)
+            throws Exception {
+        Properties client = new Properties();
+        client.putAll(properties);
+        client.put("bootstrap.servers", bootstrap);
+        client.put("client.id", "reflex-journal-" + job + "-" + subtask);
+        int partitions;
+        try (Admin admin = KafkaPreflight.admin(bootstrap, properties, ADMIN_TIMEOUT)) {
+            partitions = ensureTopic(admin, options);
+        }
+        return new KafkaAnswerJournal(
+                options.topic(), partitions, options.restoreTimeout(), client);
+    }
+
+    /** Creates the topic when missing (any subtask may); the number of its partitions. */
+    private static int ensureTopic(Admin admin, JournalOptions options) throws Exception {
+        String topic = options.topic();
+        NewTopic t =
+                new NewTopic(topic, Optional.of(options.partitions()), Optional.empty())
+                        .configs(
+                                Map.of(
+                                        "cleanup.policy",
+                                        "compact,delete",
+                                        "retention.ms",
+                                        Long.toString(options.retention().toMillis())));
+        try {
+            admin.createTopics(List.of(t))
+                    .all()
+                    .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            LOG.info(
+                    "created the LLM journal topic {} ({} partitions, retention {})",
+                    topic,
+                    options.partitions(),
+                    options.retention());
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+        TopicDescription d =
+                admin.describeTopics(List.of(topic))
+                        .allTopicNames()
+                        .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                        .get(topic);
+        return d.partitions().size();
+    }
+
+    @Override
+    public int partition(int keyGroup) {
+        return keyGroup % partitions;
+    }
+
+    @Override
+    public void append(int partition, JournalEntry entry) {
+        byte[] key = entry.requestId().getBytes(StandardCharsets.UTF_8);
+        producer.send(
+                new ProducerRecord<>(topic, partition, key, entry.toJson()),
+                (metadata, error) -> {
+                    if (error == null) {
+                        writes.incrementAndGet();
+                        acknowledged.merge(partition, metadata.offset() + 1, Math::max);
+                    } else {
+                        long n = failures.incrementAndGet();
+                        // One line per failure would flood the log while the broker is away.
+                        if (Long.bitCount(n) == 1) {
+                            LOG.warn(
+                                    "LLM journal write failed ({} so far): {}; the decision goes"
+                                            + " on, but a restore would ask the LLM again",
+                                    n,
+                                    error.toString());
+                        }
+                    }
+                });
+    }
+
+    @Override
+    public long position(int partition) {
+        return acknowledged.getOrDefault(partition, -1L);
+    }
+
+    @Override
+    public Map<Integer, Long> endOffsets(Collection<Integer> partitions) throws Exception {
+        if (partitions.isEmpty()) {
+            return Map.of();
+        }
+        try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+            Map<Integer, Long> out = new HashMap<>();
+            c.endOffsets(topicPartitions(partitions), ADMIN_TIMEOUT)
+                    .forEach((tp, offset) -> out.put(tp.partition(), offset));
+            return out;
+        }
+    }
+
+    @Override
+    public long replay(Map<Integer, Long> from, Consumer<JournalEntry> into) throws Exception {
+        if (from.isEmpty()) {
+            return 0;
+        }
+        long read = 0;
+        long deadline = System.nanoTime() + restoreTimeout.toNanos();
+        try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+            List<TopicPartition> tps = topicPartitions(from.keySet());
+            c.assign(tps);
+            Map<TopicPartition, Long> end = c.endOffsets(tps, ADMIN_TIMEOUT);
+            Map<TopicPartition, Long> remaining = new HashMap<>();
+            for (TopicPartition tp : tps) {
+                long start = from.get(tp.partition());
+                if (start < end.get(tp)) {
+                    c.seek(tp, start);
+                    remaining.put(tp, end.get(tp));
+                }
+            }
+            c.assign(remaining.keySet());
+            while (!remaining.isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    LOG.warn(
+                            "read the LLM journal for {} without reaching its end on {}; going on"
+                                    + " without the rest (those requests ask the LLM again)",
+                            restoreTimeout,
+                            remaining.keySet());
+                    break;
+                }
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    JournalEntry e = r.value() == null ? null : JournalEntry.fromJson(r.value());
+                    if (e != null) {
+                        into.accept(e);
+                        read++;
+                    }
+                }
+                remaining.entrySet().removeIf(e -> c.position(e.getKey()) >= e.getValue());
+                c.assign(remaining.keySet());
+            }
+        }
+        return read;
+    }
+
+    private KafkaConsumer<byte[], byte[]> consumer() {
+        Properties p = new Properties();
+        p.putAll(clientProperties);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
+    }
+
+    private List<TopicPartition> topicPartitions(Collection<Integer> partitions) {
+        List<TopicPartition> out = new ArrayList<>();
+        partitions.forEach(p -> out.add(new TopicPartition(topic, p)));
+        return out;
+    }
+
+    @Override
+    public long writes() {
+        return writes.get();
+    }
+
+    @Override
+    public long writeFailures() {
+        return failures.get();
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(10));
+    }
+}

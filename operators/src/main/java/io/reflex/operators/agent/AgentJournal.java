@@ -1,0 +1,244 @@
+package io.reflex.operators.agent;
+
+import io.reflex.operators.action.ActionIds;
+import io.reflex.operators.journal.AnswerJournal;
+import io.reflex.operators.journal.JournalEntry;
+import io.reflex.operators.journal.JournalIndex;
+import io.reflex.operators.journal.JournalOptions;
+import io.reflex.operators.journal.JournalPosition;
+import io.reflex.operators.llm.ChatMessage;
+import io.reflex.operators.llm.LlmResponse;
+import io.reflex.operators.llm.ToolSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.KeyGroupRange;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's side of the LLM response journal: every answer the agent decides on is appended as it
+ * arrives, before its actions are emitted; a restore reads back what its key groups' partitions
+ * received since the checkpoint, and a request found there is decided from the journal instead of
+ * calling the LLM again.
+ *
+ * <p>Each checkpoint records, per journal partition this subtask reads, the offset from which a
+ * restore must read: at most the partition's end at the checkpoint, since entries appended later
+ * get higher offsets. The positions are union list state: after a rescale every subtask sees them
+ * all and reads, from the lowest recorded for each, the partitions of the key groups it now owns.
+ * Mailbox thread only.
+ */
+final class AgentJournal implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentJournal.class);
+
+    static final ListStateDescriptor<JournalPosition> POSITIONS =
+            new ListStateDescriptor<>("reflex-journal-positions", JournalPosition.class);
+
+    private final String job;
+    private final AnswerJournal journal;
+    private final JournalIndex index;
+    private final int maxParallelism;
+    private final KeyGroupRange keyGroups;
+    private final String model;
+    private final double priceInputPerMillion;
+    private final double priceOutputPerMillion;
+    private final long groupWaitMs;
+
+    /** Per partition read by this subtask: where a restore from a checkpoint taken now starts. */
+    private final Map<Integer, Long> floor = new HashMap<>();
+
+    private final Counter hits;
+    private final Counter misses;
+    private final Counter costSavedMicroUsd;
+
+    AgentJournal(
+            String job,
+            AnswerJournal journal,
+            JournalOptions options,
+            int maxParallelism,
+            KeyGroupRange keyGroups,
+            String model,
+            AgentOptions agent,
+            MetricGroup metrics) {
+        this.job = job;
+        this.journal = journal;
+        this.index = new JournalIndex(options.maxRestoreEntries());
+        this.maxParallelism = maxParallelism;
+        this.keyGroups = keyGroups;
+        this.model = model;
+        this.priceInputPerMillion = agent.priceInputPerMillion();
+        this.priceOutputPerMillion = agent.priceOutputPerMillion();
+        this.groupWaitMs = options.groupWait().toMillis();
+        MetricGroup g = metrics.addGroup("reflex").addGroup("journal");
+        hits = g.counter("journalHits");
+        misses = g.counter("journalMisses");
+        costSavedMicroUsd = g.counter("journalCostSavedMicroUsd");
+        g.gauge("journalWrites", journal::writes);
+        g.gauge("journalWriteFailures", journal::writeFailures);
+        g.gauge("journalIndexSize", index::size);
+    }
+
+    /**
+     * Sets where this subtask's partitions start: from {@code restored} (every subtask's recorded
+     * positions; empty on a fresh start), reading what was written since into the index, or from
+     * the partitions' ends.
+     */
+    void open(Iterable<JournalPosition> restored) throws Exception {
+        TreeSet<Integer> partitions = new TreeSet<>();
+        for (int kg = keyGroups.getStartKeyGroup(); kg <= keyGroups.getEndKeyGroup(); kg++) {
+            partitions.add(journal.partition(kg));
+        }
+        Map<Integer, Long> from = new HashMap<>();
+        for (JournalPosition p : restored) {
+            if (partitions.contains(p.partition)) {
+                from.merge(p.partition, p.offset, Math::min);
+            }
+        }
+        List<Integer> fresh = new ArrayList<>();
+        for (int p : partitions) {
+            if (!from.containsKey(p)) {
+                fresh.add(p);
+            }
+        }
+        floor.putAll(journal.endOffsets(fresh));
+        if (from.isEmpty()) {
+            return;
+        }
+        long started = System.nanoTime();
+        long[] ours = {0};
+        long read =
+                journal.replay(
+                        from,
+                        e -> {
+                            if (keyGroups.contains(
+                                    KeyGroupRangeAssignment.assignToKeyGroup(
+                                            e.key(), maxParallelism))) {
+                                index.add(e);
+                                ours[0]++;
+                            }
+                        });
+        floor.putAll(from);
+        LOG.info(
+                "read {} journal entries ({} for this subtask's key groups, {} kept) from {}"
+                        + " partition(s) in {} ms",
+                read,
+                ours[0],
+                index.size(),
+                from.size(),
+                (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** Records, in {@code state}, where a restore from this checkpoint starts reading. */
+    void snapshot(ListState<JournalPosition> state) throws Exception {
+        List<JournalPosition> positions = new ArrayList<>(floor.size());
+        for (Map.Entry<Integer, Long> e : floor.entrySet()) {
+            long p = Math.max(e.getValue(), journal.position(e.getKey()));
+            positions.add(new JournalPosition(e.getKey(), p));
+        }
+        state.update(positions);
+    }
+
+    /**
+     * The journaled answer of {@code requestId}, taken out of the index; null when it is not there.
+     * Only a restored subtask has any.
+     */
+    JournalEntry take(String requestId) {
+        if (index.isEmpty()) {
+            return null;
+        }
+        return index.take(requestId);
+    }
+
+    /** The journaled request that covers the trigger with id {@code triggerId}; or null. */
+    JournalEntry covering(String triggerId) {
+        return index.isEmpty() ? null : index.covering(triggerId);
+    }
+
+    /** How long a restored request waits for the rest of its recorded group. */
+    long groupWaitMs() {
+        return groupWaitMs;
+    }
+
+    /** A request that a restore found pending was not in the journal: it calls the LLM again. */
+    void missed() {
+        misses.inc();
+    }
+
+    /** A request was decided from {@code entry}: the call, and its cost, saved. */
+    void served(JournalEntry entry) {
+        hits.inc();
+        costSavedMicroUsd.inc(
+                Math.round(
+                        entry.promptTokens() * priceInputPerMillion
+                                + entry.completionTokens() * priceOutputPerMillion));
+    }
+
+    /** Appends the answer that {@code p} is about to be decided on; never blocks. */
+    void record(
+            Object key,
+            PendingRequest p,
+            String contentHash,
+            LlmResponse response,
+            long answeredAt) {
+        List<String> triggerIds = new ArrayList<>(p.triggers.size());
+        p.triggers.forEach(t -> triggerIds.add(ActionIds.requestId(job, t)));
+        JournalEntry entry =
+                new JournalEntry(
+                        p.requestId,
+                        String.valueOf(key),
+                        contentHash,
+                        triggerIds,
+                        response.model(),
+                        response.content(),
+                        response.promptTokens(),
+                        response.completionTokens(),
+                        response.latencyMs(),
+                        p.attempts,
+                        answeredAt);
+        int kg = KeyGroupRangeAssignment.assignToKeyGroup(key, maxParallelism);
+        journal.append(journal.partition(kg), entry);
+    }
+
+    /**
+     * SHA-256 of what a request asks: the model, its first messages, the response schema and the
+     * tools offered. Two requests with the same hash get the same answer in replay.
+     */
+    String contentHash(List<ChatMessage> messages, String schema, List<ToolSpec> tools) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            update(d, model);
+            for (ChatMessage m : messages) {
+                update(d, m.role());
+                update(d, m.content());
+            }
+            update(d, schema);
+            for (ToolSpec t : tools) {
+                update(d, t.name());
+            }
+            return HexFormat.of().formatHex(d.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static void update(MessageDigest d, String s) {
+        d.update((s == null ? "" : s).getBytes(StandardCharsets.UTF_8));
+        d.update((byte) 0);
+    }
+
+    @Override
+    public void close() throws Exception {
+        journal.close();
+    }
+}
