@@ -1,6 +1,7 @@
 package io.reflex.operators.agent;
 
 import io.reflex.operators.action.ActionIds;
+import io.reflex.operators.decide.AnswerInterpreter;
 import io.reflex.operators.journal.AnswerJournal;
 import io.reflex.operators.journal.JournalEntry;
 import io.reflex.operators.journal.JournalIndex;
@@ -9,6 +10,7 @@ import io.reflex.operators.journal.JournalPosition;
 import io.reflex.operators.llm.ChatMessage;
 import io.reflex.operators.llm.LlmResponse;
 import io.reflex.operators.llm.ToolSpec;
+import io.reflex.operators.model.Trigger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -149,20 +151,70 @@ final class AgentJournal implements AutoCloseable {
         state.update(positions);
     }
 
+    /** A request decided from the journal: its entry, and the decision the entry holds. */
+    record Served(JournalEntry entry, AnswerInterpreter.Decided decided) {}
+
     /**
-     * The journaled answer of {@code requestId}, taken out of the index; null when it is not there.
+     * The journaled decision of {@code p}, taken out of the index; null when the journal has no
+     * answer for it, or one that no longer validates (the catalogue changed), and it must be sent.
      * Only a restored subtask has any.
      */
-    JournalEntry take(String requestId) {
+    Served serve(PendingRequest p, AnswerInterpreter interpreter, int maxToolRounds) {
+        JournalEntry entry = index.isEmpty() ? null : index.take(p.requestId);
+        if (entry == null) {
+            return null;
+        }
+        AnswerInterpreter.Interpretation meaning =
+                interpreter.interpret(entry.response(), maxToolRounds, true);
+        if (!(meaning instanceof AnswerInterpreter.Decided decided)) {
+            LOG.warn(
+                    "the journaled answer to request {} is no longer valid; asking the LLM again",
+                    p.requestId);
+            return null;
+        }
+        hits.inc();
+        costSavedMicroUsd.inc(
+                Math.round(
+                        entry.promptTokens() * priceInputPerMillion
+                                + entry.completionTokens() * priceOutputPerMillion));
+        return new Served(entry, decided);
+    }
+
+    /**
+     * The trigger ids of the recorded request that {@code first} starts, when it was recorded with
+     * others; null otherwise. A replay brings the others next: waiting for them keeps coalescing
+     * timing from turning a recorded request into new ones.
+     */
+    List<String> recordedGroup(Trigger first) {
         if (index.isEmpty()) {
             return null;
         }
-        return index.take(requestId);
+        String id = ActionIds.requestId(job, first);
+        JournalEntry recorded = index.covering(id);
+        if (recorded == null
+                || recorded.triggerIds().size() < 2
+                || !recorded.triggerIds().get(0).equals(id)) {
+            return null;
+        }
+        return recorded.triggerIds();
     }
 
-    /** The journaled request that covers the trigger with id {@code triggerId}; or null. */
-    JournalEntry covering(String triggerId) {
-        return index.isEmpty() ? null : index.covering(triggerId);
+    /**
+     * Adds {@code t} to {@code p}, which waits for its recorded group, if it is the group's next
+     * trigger, and ends the wait once the group is complete; false, ending the wait, if it is not.
+     */
+    boolean join(PendingRequest p, Trigger t) {
+        List<String> group = p.journalGroup;
+        if (!group.get(p.triggers.size()).equals(ActionIds.requestId(job, t))) {
+            p.journalGroup = null;
+            return false;
+        }
+        p.triggers.add(t);
+        p.requestId = ActionIds.requestId(job, p.triggers);
+        if (p.triggers.size() == group.size()) {
+            p.journalGroup = null;
+        }
+        return true;
     }
 
     /** How long a restored request waits for the rest of its recorded group. */
@@ -173,15 +225,6 @@ final class AgentJournal implements AutoCloseable {
     /** A request that a restore found pending was not in the journal: it calls the LLM again. */
     void missed() {
         misses.inc();
-    }
-
-    /** A request was decided from {@code entry}: the call, and its cost, saved. */
-    void served(JournalEntry entry) {
-        hits.inc();
-        costSavedMicroUsd.inc(
-                Math.round(
-                        entry.promptTokens() * priceInputPerMillion
-                                + entry.completionTokens() * priceOutputPerMillion));
     }
 
     /** Appends the answer that {@code p} is about to be decided on; never blocks. */

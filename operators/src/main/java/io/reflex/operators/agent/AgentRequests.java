@@ -7,7 +7,6 @@ import io.reflex.operators.action.ActionValidator;
 import io.reflex.operators.action.Actions;
 import io.reflex.operators.decide.AnswerInterpreter;
 import io.reflex.operators.decide.PromptBuilder;
-import io.reflex.operators.journal.JournalEntry;
 import io.reflex.operators.llm.ChatMessage;
 import io.reflex.operators.llm.LlmClient;
 import io.reflex.operators.llm.LlmException;
@@ -63,7 +62,7 @@ final class AgentRequests {
 
     private final ActiveKeys active = new ActiveKeys();
     private final AgentMetrics metrics;
-    private boolean breakerWakeScheduled;
+    private final KeyWaits waits;
 
     AgentRequests(
             String job,
@@ -103,6 +102,7 @@ final class AgentRequests {
         this.responseSchema = catalogue.responseSchema(true, agent.memoryMaxChars());
         this.responseSchemaText = responseSchema.toString();
         this.toolSpecs = AgentTools.specs();
+        this.waits = new KeyWaits(active, breaker, host, this::issue);
         this.metrics =
                 new AgentMetrics(
                         metricGroup, agent, active, breaker, limiter, active::backlog, host::now);
@@ -121,87 +121,53 @@ final class AgentRequests {
         watermarks.hold(trigger.eventTime());
         AgentKeyState s = host.pending();
         if (s != null && s.pending != null && s.pending.journalGroup != null) {
-            joinGroup(key, s, trigger);
+            // Waiting for the rest of a recorded group: the next of them joins, any other ends it.
+            boolean joined = journal.join(s.pending, trigger);
+            if (!joined) {
+                backlog(s, trigger);
+            }
+            host.pending(s);
+            if (s.pending.journalGroup == null && !(joined && fromJournal(key, s))) {
+                issue(key);
+            }
             return;
         }
         if (s != null && s.pending != null) {
-            s.backlog.add(trigger);
-            active.backlogged(1);
-            metrics.coalesced.inc();
-            if (s.backlog.size() > agent.maxBacklog()) {
-                Trigger oldest = s.backlog.remove(0);
-                active.backlogged(-1);
-                host.deadLetter(
-                        oldest,
-                        "backlog of "
-                                + agent.maxBacklog()
-                                + " triggers for this key is full; the oldest is dead-lettered");
-                watermarks.release(oldest.eventTime());
-            }
+            backlog(s, trigger);
             host.pending(s);
             return;
         }
         s = new AgentKeyState();
         s.pending =
                 new PendingRequest(ActionIds.requestId(job, List.of(trigger)), List.of(trigger));
-        host.pending(s);
         ActiveKeys.Key k = active.activate(key);
-        if (awaitGroup(key, k, s)) {
+        if (journal != null && (s.pending.journalGroup = journal.recordedGroup(trigger)) != null) {
+            // A replayed trigger that starts a recorded request of several: wait for the rest.
+            host.pending(s);
+            waits.wake(key, k, ActiveKeys.Phase.GROUPING, host.now() + journal.groupWaitMs());
             return;
         }
+        host.pending(s);
         if (!fromJournal(key, s)) {
             issue(key);
         }
     }
 
-    /**
-     * Whether the current key's new request is the start of one that the journal recorded with more
-     * triggers: then it waits (up to {@code group-wait}) for the rest, which a replay brings next,
-     * so that it gets the recorded request id and answer.
-     */
-    private boolean awaitGroup(Object key, ActiveKeys.Key k, AgentKeyState s) {
-        if (journal == null) {
-            return false;
-        }
-        String first = ActionIds.requestId(job, s.pending.triggers.get(0));
-        JournalEntry recorded = journal.covering(first);
-        if (recorded == null
-                || recorded.triggerIds().size() < 2
-                || !recorded.triggerIds().get(0).equals(first)) {
-            return false;
-        }
-        s.pending.journalGroup = recorded.triggerIds();
-        wake(key, k, ActiveKeys.Phase.GROUPING, host.now() + journal.groupWaitMs());
-        return true;
-    }
-
-    /**
-     * A trigger for a key that waits for a recorded group: the group's next trigger joins it (and
-     * the last completes it); any other ends the wait, and it joins the backlog.
-     */
-    private void joinGroup(Object key, AgentKeyState s, Trigger trigger) throws Exception {
-        PendingRequest p = s.pending;
-        List<String> group = p.journalGroup;
-        if (group.get(p.triggers.size()).equals(ActionIds.requestId(job, trigger))) {
-            p.triggers.add(trigger);
-            p.requestId = ActionIds.requestId(job, p.triggers);
-            if (p.triggers.size() < group.size()) {
-                host.pending(s);
-                return;
-            }
-            p.journalGroup = null;
-            host.pending(s);
-            if (!fromJournal(key, s)) {
-                issue(key);
-            }
-            return;
-        }
-        p.journalGroup = null;
+    /** Queues {@code trigger} behind the key's pending request; the oldest goes when it is full. */
+    private void backlog(AgentKeyState s, Trigger trigger) {
         s.backlog.add(trigger);
         active.backlogged(1);
         metrics.coalesced.inc();
-        host.pending(s);
-        issue(key);
+        if (s.backlog.size() > agent.maxBacklog()) {
+            Trigger oldest = s.backlog.remove(0);
+            active.backlogged(-1);
+            host.deadLetter(
+                    oldest,
+                    "backlog of "
+                            + agent.maxBacklog()
+                            + " triggers for this key is full; the oldest is dead-lettered");
+            watermarks.release(oldest.eventTime());
+        }
     }
 
     /** The current key's restored work, if any: sent again by this subtask, which now owns it. */
@@ -226,29 +192,24 @@ final class AgentRequests {
 
     /**
      * Decides the current key's pending request from the journal, when a restore found its answer
-     * there: no call, the same action ids and records. False when it is not there, or no longer
-     * valid (the catalogue changed), and the request must be sent.
+     * there: no call, the same action ids and records. False when it must be sent.
      */
     private boolean fromJournal(Object key, AgentKeyState s) throws Exception {
-        if (journal == null) {
+        AgentJournal.Served served =
+                journal == null
+                        ? null
+                        : journal.serve(s.pending, interpreter, agent.maxToolRounds());
+        if (served == null) {
             return false;
         }
-        JournalEntry entry = journal.take(s.pending.requestId);
-        if (entry == null) {
-            return false;
-        }
-        LlmResponse response = entry.response();
-        AnswerInterpreter.Interpretation meaning =
-                interpreter.interpret(response, agent.maxToolRounds(), true);
-        if (!(meaning instanceof AnswerInterpreter.Decided decided)) {
-            LOG.warn(
-                    "the journaled answer to request {} is no longer valid; asking the LLM again",
-                    s.pending.requestId);
-            return false;
-        }
-        journal.served(entry);
-        s.pending.attempts = entry.attempts();
-        decide(key, s, decided, response, entry.answeredAt(), false);
+        s.pending.attempts = served.entry().attempts();
+        decide(
+                key,
+                s,
+                served.decided(),
+                served.entry().response(),
+                served.entry().answeredAt(),
+                false);
         return true;
     }
 
@@ -289,11 +250,11 @@ final class AgentRequests {
         long wait = limiter.acquire(now, promptTokens);
         if (wait > 0) {
             metrics.rateLimitWaits.inc();
-            wake(key, k, ActiveKeys.Phase.RATE_LIMITED, now + wait);
+            waits.wake(key, k, ActiveKeys.Phase.RATE_LIMITED, now + wait);
             return;
         }
         if (!breaker.allow(now)) {
-            park(k);
+            waits.park(k);
             return;
         }
         if (!k.continues) {
@@ -353,7 +314,7 @@ final class AgentRequests {
             LOG.info("LLM circuit breaker closed: the probe succeeded");
         }
         breaker.onSuccess();
-        releaseParked();
+        waits.releaseParked();
         metrics.answered(response);
         PendingRequest p = s.pending;
         ActiveKeys.Key k = active.get(key);
@@ -456,7 +417,7 @@ final class AgentRequests {
         p.lastError = e.getMessage();
         if (!e.retryable()) {
             breaker.onSuccess(); // the endpoint answered; the request is at fault
-            releaseParked();
+            waits.releaseParked();
             fail(key, s, "after " + p.attempts + " attempt(s): " + e.getMessage());
             return;
         }
@@ -473,7 +434,7 @@ final class AgentRequests {
             p.attempts = Math.max(0, p.attempts - 1);
             p.firstAttemptAt = -1;
             host.pending(s);
-            park(active.get(key));
+            waits.park(active.get(key));
             return;
         }
         Duration delay = retryPolicy.nextDelay(p.attempts, e, now - p.firstAttemptAt);
@@ -482,7 +443,7 @@ final class AgentRequests {
             return;
         }
         host.pending(s);
-        wake(key, active.get(key), ActiveKeys.Phase.BACKING_OFF, now + delay.toMillis());
+        waits.wake(key, active.get(key), ActiveKeys.Phase.BACKING_OFF, now + delay.toMillis());
     }
 
     private void continueConversation(Object key, ActiveKeys.Key k, AgentKeyState s)
@@ -522,57 +483,5 @@ final class AgentRequests {
             active.remove(key);
         }
         host.advanceWatermark();
-    }
-
-    // ------------------------------------------------------------------ waiting
-
-    /** Calls {@link #issue} for {@code key} at {@code time}, unless the key moves on before. */
-    private void wake(Object key, ActiveKeys.Key k, ActiveKeys.Phase phase, long time) {
-        active.waitUntil(k, phase, time);
-        host.timer(
-                time,
-                () -> {
-                    if (!active.wake(key, time)) {
-                        return;
-                    }
-                    host.setKey(key);
-                    AgentKeyState s = host.pending();
-                    if (s != null && s.pending != null) {
-                        issue(key);
-                    }
-                });
-    }
-
-    /** Holds the key until the breaker lets calls through again. */
-    private void park(ActiveKeys.Key k) {
-        active.park(k);
-        if (breaker.isOpen() && !breakerWakeScheduled) {
-            breakerWakeScheduled = true;
-            host.timer(
-                    breaker.reopensAt(),
-                    () -> {
-                        breakerWakeScheduled = false;
-                        releaseParked();
-                    });
-        }
-    }
-
-    /** Lets parked keys try again; in half-open state only one gets through, as the probe. */
-    private void releaseParked() throws Exception {
-        List<Object> keys = active.unpark();
-        if (keys.isEmpty()) {
-            return;
-        }
-        Object current = host.key();
-        for (Object key : keys) {
-            host.setKey(key);
-            AgentKeyState s = host.pending();
-            if (s != null && s.pending != null) {
-                issue(key); // parks the key again if the breaker still says no
-            }
-        }
-        if (current != null) {
-            host.setKey(current); // the caller goes on with its own key's state
-        }
     }
 }
