@@ -84,6 +84,9 @@ public final class ReflexJob {
         LlmAgentOperatorFactory f =
                 new LlmAgentOperatorFactory(
                         job.name(), job.llm(), job.agent(), job.catalogue(), DEAD_LETTERS);
+        if (job.budget().any()) {
+            f.withBudget(job.budget());
+        }
         if (job.journal().enabled()) {
             f.withJournal(job.journal(), KafkaAnswerJournal.factory(job.sinks(), job.journal()));
         }

@@ -2,6 +2,7 @@ package io.reflex.jobs.config;
 
 import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.agent.AgentOptions;
+import io.reflex.operators.agent.BudgetOptions;
 import io.reflex.operators.decode.DecoderOptions;
 import io.reflex.operators.detect.DetectorOptions;
 import io.reflex.operators.journal.JournalOptions;
@@ -31,6 +32,7 @@ import java.util.Map;
  *     function)
  * @param agent the keyed agent's settings
  * @param journal the LLM response journal's settings (on the sinks' brokers)
+ * @param budget the agent's spend budgets
  * @param catalogue the action catalogue
  * @param sinks where actions and dead letters go
  */
@@ -47,6 +49,7 @@ public record JobFile(
         String llmOperator,
         AgentOptions agent,
         JournalOptions journal,
+        BudgetOptions budget,
         ActionCatalogue catalogue,
         SinkSpec sinks)
         implements Serializable {

@@ -8,6 +8,7 @@ import com.networknt.schema.SpecVersion;
 import io.reflex.connectors.config.Option;
 import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.agent.AgentOptions;
+import io.reflex.operators.agent.BudgetOptions;
 import io.reflex.operators.detect.DetectorOptions;
 import io.reflex.operators.detect.RuleSpec;
 import io.reflex.operators.detect.RuleType;
@@ -118,6 +119,7 @@ public final class JobFileParser {
         String llmOperator = llmSection.get(JobFileOptions.LLM_OPERATOR);
         AgentOptions agent = agent(llmSection);
         JournalOptions journal = journal(llmSection.section("journal", false));
+        BudgetOptions budget = budget(llmSection.section("budget", false), agent);
         ActionCatalogue catalogue = catalogue(top);
         JobFile.SinkSpec sinks = sinks(top.section("sinks", true));
 
@@ -137,6 +139,7 @@ public final class JobFileParser {
                 llmOperator,
                 agent,
                 journal,
+                budget,
                 catalogue,
                 sinks);
     }
@@ -314,6 +317,22 @@ public final class JobFileParser {
                 j.get(JournalOptions.MAX_RESTORE_ENTRIES),
                 j.get(JournalOptions.RESTORE_TIMEOUT),
                 j.get(JournalOptions.GROUP_WAIT));
+    }
+
+    private static BudgetOptions budget(Section b, AgentOptions agent) {
+        b.onlyKeys(JobFileSections.BUDGET);
+        BudgetOptions budget =
+                new BudgetOptions(
+                        b.get(BudgetOptions.TOKENS_PER_KEY_PER_DAY),
+                        b.get(BudgetOptions.COST_PER_DAY));
+        if (budget.costPerDay() > 0
+                && agent.priceInputPerMillion() == 0
+                && agent.priceOutputPerMillion() == 0) {
+            b.problem(
+                    "cost-per-day",
+                    "needs llm.price.input-per-million or output-per-million to count the cost");
+        }
+        return budget;
     }
 
     private static ActionCatalogue catalogue(Section top) {

@@ -3,6 +3,7 @@ package io.reflex.jobs.config;
 import io.reflex.connectors.config.Option;
 import io.reflex.connectors.websocket.WebSocketSourceOptions;
 import io.reflex.operators.agent.AgentOptions;
+import io.reflex.operators.agent.BudgetOptions;
 import io.reflex.operators.decode.DecoderOptions;
 import io.reflex.operators.detect.DetectorOptions;
 import io.reflex.operators.detect.RuleSpec;
@@ -143,6 +144,11 @@ public final class JobFileSections {
                             JournalOptions.RESTORE_TIMEOUT,
                             JournalOptions.GROUP_WAIT));
 
+    public static final OptionGroup BUDGET =
+            new OptionGroup(
+                    "llm.budget",
+                    List.of(BudgetOptions.TOKENS_PER_KEY_PER_DAY, BudgetOptions.COST_PER_DAY));
+
     public static final OptionGroup LLM =
             new OptionGroup(
                     "llm",
@@ -176,6 +182,8 @@ public final class JobFileSections {
                             CIRCUIT_BREAKER,
                             "price",
                             PRICE,
+                            "budget",
+                            BUDGET,
                             "journal",
                             JOURNAL));
 

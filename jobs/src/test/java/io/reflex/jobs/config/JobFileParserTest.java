@@ -262,6 +262,29 @@ class JobFileParserTest {
                 .startsWith("job.colour: unknown key (known keys: buffer-timeout,");
     }
 
+    @Test
+    void aCostBudgetNeedsThePriceTableAndTheJournalCanBeTurnedOff() throws Exception {
+        assertThat(problems(MINIMAL.replace("model: m}", "model: m, budget: {cost-per-day: 5}}")))
+                .containsExactly(
+                        "llm.budget.cost-per-day: needs llm.price.input-per-million or"
+                                + " output-per-million to count the cost");
+        JobFile job =
+                new JobFileParser(Map.of())
+                        .parse(
+                                "ok.yaml",
+                                MINIMAL.replace(
+                                        "model: m}",
+                                        "model: m, price: {input-per-million: 0.15},"
+                                                + " budget: {cost-per-day: 5,"
+                                                + " tokens-per-key-per-day: 20000},"
+                                                + " journal: {enabled: false}}"));
+        assertThat(job.budget().costPerDay()).isEqualTo(5.0);
+        assertThat(job.budget().tokensPerKeyPerDay()).isEqualTo(20_000);
+        assertThat(job.journal().enabled()).isFalse();
+        assertThat(new JobFileParser(Map.of()).parse("min.yaml", MINIMAL).journal().topic())
+                .isEqualTo("reflex.llm-journal");
+    }
+
     /**
      * Writes every key that has a default at that default, as the options render it, and parses the
      * file: no key is refused, and the result is the one the minimal file gets. So each option's
@@ -295,6 +318,8 @@ class JobFileParserTest {
                 (com.fasterxml.jackson.databind.node.ObjectNode) root.get("llm");
         fillDefaults(llm.putObject("circuit-breaker"), JobFileSections.CIRCUIT_BREAKER);
         fillDefaults(llm.putObject("price"), JobFileSections.PRICE);
+        fillDefaults(llm.putObject("budget"), JobFileSections.BUDGET);
+        fillDefaults(llm.putObject("journal"), JobFileSections.JOURNAL);
         String full = yaml.writeValueAsString(root);
         assertThat(full).contains("cache-write-delay: \"200ms\"", "input-per-million: \"0\"");
 
@@ -310,6 +335,8 @@ class JobFileParserTest {
         assertThat(explicit.llm()).isEqualTo(minimal.llm());
         assertThat(explicit.llmOperator()).isEqualTo(minimal.llmOperator());
         assertThat(explicit.agent()).isEqualTo(minimal.agent());
+        assertThat(explicit.budget()).isEqualTo(minimal.budget());
+        assertThat(explicit.journal()).isEqualTo(minimal.journal());
         assertThat(explicit.sinks()).isEqualTo(minimal.sinks());
     }
 

@@ -26,6 +26,11 @@ interface AgentHost {
 
     void memory(AgentMemory m) throws Exception;
 
+    /** The current key's tokens today, for its budget; or null. */
+    KeyTokens tokens() throws Exception;
+
+    void tokens(KeyTokens t) throws Exception;
+
     /** Processing time. */
     long now();
 

@@ -60,6 +60,9 @@ final class AgentRequests {
     /** The response journal; null when it is off. */
     private final AgentJournal journal;
 
+    /** The spend budgets; null when there are none. */
+    private final AgentBudget budget;
+
     private final ActiveKeys active = new ActiveKeys();
     private final AgentMetrics metrics;
     private final KeyWaits waits;
@@ -74,9 +77,11 @@ final class AgentRequests {
             MetricGroup metricGroup,
             WatermarkHold watermarks,
             AgentJournal journal,
+            AgentBudget budget,
             AgentHost host) {
         this.job = job;
         this.journal = journal;
+        this.budget = budget;
         this.agent = agent;
         this.client = client;
         this.host = host;
@@ -245,8 +250,19 @@ final class AgentRequests {
             p.repaired = false;
         }
         long now = host.now();
-        // Count prompt tokens only when a tokens-per-minute limit needs them.
-        long promptTokens = agent.tokensPerMinute() > 0 ? TokenCounter.count(k.conversation) : 0;
+        // Count prompt tokens only when a tokens-per-minute limit or a budget needs them.
+        long promptTokens =
+                agent.tokensPerMinute() > 0 || budget != null
+                        ? TokenCounter.count(k.conversation)
+                        : 0;
+        if (budget != null) {
+            String over = budget.refuse(budget.perKey() ? host.tokens() : null, promptTokens, now);
+            if (over != null) {
+                budget.exceeded(p.triggers.size());
+                fail(key, s, over);
+                return;
+            }
+        }
         long wait = limiter.acquire(now, promptTokens);
         if (wait > 0) {
             metrics.rateLimitWaits.inc();
@@ -316,6 +332,17 @@ final class AgentRequests {
         breaker.onSuccess();
         waits.releaseParked();
         metrics.answered(response);
+        if (budget != null) {
+            KeyTokens used =
+                    budget.spent(
+                            budget.perKey() ? host.tokens() : null,
+                            response.promptTokens(),
+                            response.completionTokens(),
+                            now);
+            if (budget.perKey()) {
+                host.tokens(used);
+            }
+        }
         PendingRequest p = s.pending;
         ActiveKeys.Key k = active.get(key);
         AnswerInterpreter.Interpretation meaning =

@@ -79,6 +79,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     private final OutputTag<DeadLetter> deadLetters;
     private final JournalOptions journalOptions;
     private final JournalFactory journalFactory;
+    private final BudgetOptions budgetOptions;
     private final transient MailboxExecutor mailbox;
 
     // ---- runtime, rebuilt from keyed state on restore; touched on the mailbox thread only ----
@@ -90,6 +91,9 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     private transient ListState<JournalPosition> journalPositions;
     private transient List<JournalPosition> restoredJournalPositions;
     private transient AgentJournal journal;
+    private transient ValueState<KeyTokens> tokensState;
+    private transient ListState<DailySpend> spendState;
+    private transient AgentBudget budget;
 
     public LlmAgentOperator(
             StreamOperatorParameters<Action> parameters,
@@ -101,6 +105,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             OutputTag<DeadLetter> deadLetters,
             JournalOptions journalOptions,
             JournalFactory journalFactory,
+            BudgetOptions budgetOptions,
             MailboxExecutor mailbox) {
         super(parameters);
         this.job = job;
@@ -111,6 +116,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         this.deadLetters = deadLetters;
         this.journalOptions = journalOptions;
         this.journalFactory = journalFactory;
+        this.budgetOptions = budgetOptions;
         this.mailbox = mailbox;
     }
 
@@ -118,6 +124,9 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         restoredJournalPositions = new ArrayList<>();
+        if (budgetOptions != null && budgetOptions.any()) {
+            spendState = context.getOperatorStateStore().getUnionListState(AgentBudget.SPEND);
+        }
         if (journalFactory != null) {
             journalPositions =
                     context.getOperatorStateStore().getUnionListState(AgentJournal.POSITIONS);
@@ -132,6 +141,9 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         super.snapshotState(context);
         if (journal != null) {
             journal.snapshot(journalPositions);
+        }
+        if (budget != null) {
+            budget.snapshot(spendState);
         }
     }
 
@@ -160,6 +172,17 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             journal.open(restoredJournalPositions);
             restoredJournalPositions = null;
         }
+        if (spendState != null) {
+            int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+            budget =
+                    new AgentBudget(
+                            budgetOptions, agent, llm.maxTokens(), parallelism, getMetricGroup());
+            budget.restore(
+                    spendState.get(),
+                    parallelism,
+                    getProcessingTimeService().getCurrentProcessingTime());
+            tokensState = getRuntimeContext().getState(AgentBudget.keyTokensDescriptor());
+        }
         requests =
                 new AgentRequests(
                         job,
@@ -171,6 +194,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         getMetricGroup(),
                         watermarks,
                         journal,
+                        budget,
                         new Host());
         TokenCounter.count("warm up"); // loads the tokenizer's ranks now, not on a trigger
         reissueRestoredRequests();
@@ -270,6 +294,16 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         @Override
         public void memory(AgentMemory m) throws Exception {
             memoryState.update(m);
+        }
+
+        @Override
+        public KeyTokens tokens() throws Exception {
+            return tokensState == null ? null : tokensState.value();
+        }
+
+        @Override
+        public void tokens(KeyTokens t) throws Exception {
+            tokensState.update(t);
         }
 
         @Override

@@ -39,6 +39,7 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
     private final OutputTag<DeadLetter> deadLetters;
     private JournalOptions journalOptions;
     private JournalFactory journalFactory;
+    private BudgetOptions budget;
 
     /** An agent that talks to the endpoint of {@code llm} through the JVM's shared client. */
     public LlmAgentOperatorFactory(
@@ -74,6 +75,12 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
         return this;
     }
 
+    /** Keeps to {@code budget}'s spend limits. */
+    public LlmAgentOperatorFactory withBudget(BudgetOptions budget) {
+        this.budget = budget;
+        return this;
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<Action>> T createStreamOperator(
@@ -89,6 +96,7 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
                         deadLetters,
                         journalOptions,
                         journalFactory,
+                        budget,
                         parameters.getMailboxExecutor());
     }
 

@@ -47,7 +47,7 @@ class LlmAgentOperatorTest {
     static final String ALERT =
             "{\"actions\":[{\"type\":\"alert\",\"params\":{\"severity\":\"high\"},"
                     + "\"reason\":\"r\"}],\"memory\":\"watch closely\"}";
-    private static final String NONE = "{\"actions\":[],\"memory\":\"\"}";
+    static final String NONE = "{\"actions\":[],\"memory\":\"\"}";
 
     /** A client whose calls the test completes by hand. */
     static final class FakeClient implements LlmClient {
