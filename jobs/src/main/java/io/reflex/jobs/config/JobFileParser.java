@@ -118,7 +118,11 @@ public final class JobFileParser {
         LlmOptions llm = llm(llmSection);
         String llmOperator = llmSection.get(JobFileOptions.LLM_OPERATOR);
         AgentOptions agent = agent(llmSection);
-        JournalOptions journal = journal(llmSection.section("journal", false));
+        JournalOptions journal =
+                journal(
+                        llmSection,
+                        llmSection.section("journal", false),
+                        llmSection.section("replay", false));
         BudgetOptions budget = budget(llmSection.section("budget", false), agent);
         ActionCatalogue catalogue = catalogue(top);
         JobFile.SinkSpec sinks = sinks(top.section("sinks", true));
@@ -307,16 +311,25 @@ public final class JobFileParser {
                 price.get(AgentOptions.PRICE_OUTPUT_PER_MILLION));
     }
 
-    private static JournalOptions journal(Section j) {
+    private static JournalOptions journal(Section llm, Section j, Section replay) {
         j.onlyKeys(JobFileSections.JOURNAL);
+        replay.onlyKeys(JobFileSections.REPLAY);
+        String mode = llm.get(JournalOptions.MODE);
+        boolean enabled = j.get(JournalOptions.ENABLED);
+        if (!enabled && !JournalOptions.LIVE.equals(mode)) {
+            llm.problem("mode", mode + " needs the journal; remove llm.journal.enabled: false");
+        }
         return new JournalOptions(
-                j.get(JournalOptions.ENABLED),
+                enabled,
                 j.get(JournalOptions.TOPIC),
                 j.get(JournalOptions.PARTITIONS),
                 j.get(JournalOptions.RETENTION),
                 j.get(JournalOptions.MAX_RESTORE_ENTRIES),
                 j.get(JournalOptions.RESTORE_TIMEOUT),
-                j.get(JournalOptions.GROUP_WAIT));
+                j.get(JournalOptions.GROUP_WAIT),
+                mode,
+                replay.get(JournalOptions.REPLAY_JOURNAL),
+                replay.get(JournalOptions.ON_MISS));
     }
 
     private static BudgetOptions budget(Section b, AgentOptions agent) {

@@ -149,6 +149,10 @@ public final class JobFileSections {
                     "llm.budget",
                     List.of(BudgetOptions.TOKENS_PER_KEY_PER_DAY, BudgetOptions.COST_PER_DAY));
 
+    public static final OptionGroup REPLAY =
+            new OptionGroup(
+                    "llm.replay", List.of(JournalOptions.REPLAY_JOURNAL, JournalOptions.ON_MISS));
+
     public static final OptionGroup LLM =
             new OptionGroup(
                     "llm",
@@ -168,6 +172,7 @@ public final class JobFileSections {
                             LlmOptions.MAX_TOKENS,
                             LlmOptions.MAX_PROMPT_TOKENS,
                             JobFileOptions.LLM_OPERATOR,
+                            JournalOptions.MODE,
                             AgentOptions.MAX_BACKLOG,
                             AgentOptions.MEMORY_DECISIONS,
                             AgentOptions.MEMORY_MAX_CHARS,
@@ -185,7 +190,9 @@ public final class JobFileSections {
                             "budget",
                             BUDGET,
                             "journal",
-                            JOURNAL));
+                            JOURNAL,
+                            "replay",
+                            REPLAY));
 
     public static final OptionGroup ACTION =
             new OptionGroup(

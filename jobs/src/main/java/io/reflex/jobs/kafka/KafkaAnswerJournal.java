@@ -48,6 +48,7 @@ public final class KafkaAnswerJournal implements AnswerJournal {
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
 
     private final String topic;
+    private final String replaySource;
     private final int partitions;
     private final Duration restoreTimeout;
     private final Properties clientProperties;
@@ -60,8 +61,13 @@ public final class KafkaAnswerJournal implements AnswerJournal {
     private final AtomicLong failures = new AtomicLong();
 
     private KafkaAnswerJournal(
-            String topic, int partitions, Duration restoreTimeout, Properties clientProperties) {
+            String topic,
+            String replaySource,
+            int partitions,
+            Duration restoreTimeout,
+            Properties clientProperties) {
         this.topic = topic;
+        this.replaySource = replaySource;
         this.partitions = partitions;
         this.restoreTimeout = restoreTimeout;
         this.clientProperties = clientProperties;
@@ -100,7 +106,11 @@ public final class KafkaAnswerJournal implements AnswerJournal {
             partitions = ensureTopic(admin, options);
         }
         return new KafkaAnswerJournal(
-                options.topic(), partitions, options.restoreTimeout(), client);
+                options.topic(),
+                options.replaySource(),
+                partitions,
+                options.restoreTimeout(),
+                client);
     }
 
     /** Creates the topic when missing (any subtask may); the number of its partitions. */
@@ -109,11 +119,14 @@ public final class KafkaAnswerJournal implements AnswerJournal {
         NewTopic t =
                 new NewTopic(topic, Optional.of(options.partitions()), Optional.empty())
                         .configs(
-                                Map.of(
-                                        "cleanup.policy",
-                                        "compact,delete",
-                                        "retention.ms",
-                                        Long.toString(options.retention().toMillis())));
+                                options.recording()
+                                        // record: kept for backtests, one entry per request
+                                        ? Map.of("cleanup.policy", "compact", "retention.ms", "-1")
+                                        : Map.of(
+                                                "cleanup.policy",
+                                                "compact,delete",
+                                                "retention.ms",
+                                                Long.toString(options.retention().toMillis())));
         try {
             admin.createTopics(List.of(t))
                     .all()
@@ -184,21 +197,42 @@ public final class KafkaAnswerJournal implements AnswerJournal {
 
     @Override
     public long replay(Map<Integer, Long> from, Consumer<JournalEntry> into) throws Exception {
-        if (from.isEmpty()) {
+        Map<TopicPartition, Long> start = new HashMap<>();
+        from.forEach((p, offset) -> start.put(new TopicPartition(topic, p), offset));
+        return read(start, into);
+    }
+
+    @Override
+    public long readAll(Consumer<JournalEntry> into) throws Exception {
+        Map<TopicPartition, Long> start = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+            c.partitionsFor(replaySource, ADMIN_TIMEOUT)
+                    .forEach(p -> start.put(new TopicPartition(replaySource, p.partition()), 0L));
+        }
+        if (start.isEmpty()) {
+            LOG.warn("the journal {} to replay from has no partitions", replaySource);
+        }
+        return read(start, into);
+    }
+
+    /**
+     * Reads each partition from its start offset to its end as of the call, within the restore
+     * timeout; entries of another version, and unreadable ones, are skipped.
+     */
+    private long read(Map<TopicPartition, Long> start, Consumer<JournalEntry> into) {
+        if (start.isEmpty()) {
             return 0;
         }
         long read = 0;
         long deadline = System.nanoTime() + restoreTimeout.toNanos();
         try (KafkaConsumer<byte[], byte[]> c = consumer()) {
-            List<TopicPartition> tps = topicPartitions(from.keySet());
-            c.assign(tps);
-            Map<TopicPartition, Long> end = c.endOffsets(tps, ADMIN_TIMEOUT);
+            Map<TopicPartition, Long> end = c.endOffsets(start.keySet(), ADMIN_TIMEOUT);
             Map<TopicPartition, Long> remaining = new HashMap<>();
-            for (TopicPartition tp : tps) {
-                long start = from.get(tp.partition());
-                if (start < end.get(tp)) {
-                    c.seek(tp, start);
-                    remaining.put(tp, end.get(tp));
+            c.assign(start.keySet());
+            for (Map.Entry<TopicPartition, Long> e : start.entrySet()) {
+                if (e.getValue() < end.get(e.getKey())) {
+                    c.seek(e.getKey(), e.getValue());
+                    remaining.put(e.getKey(), end.get(e.getKey()));
                 }
             }
             c.assign(remaining.keySet());
@@ -229,6 +263,8 @@ public final class KafkaAnswerJournal implements AnswerJournal {
         Properties p = new Properties();
         p.putAll(clientProperties);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        // An offset that retention or compaction removed reads on from the oldest one left.
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(

@@ -281,6 +281,13 @@ class JobFileParserTest {
         assertThat(job.budget().costPerDay()).isEqualTo(5.0);
         assertThat(job.budget().tokensPerKeyPerDay()).isEqualTo(20_000);
         assertThat(job.journal().enabled()).isFalse();
+        assertThat(
+                        problems(
+                                MINIMAL.replace(
+                                        "model: m}",
+                                        "model: m, mode: replay, journal: {enabled: false}}")))
+                .containsExactly(
+                        "llm.mode: replay needs the journal; remove llm.journal.enabled: false");
         assertThat(new JobFileParser(Map.of()).parse("min.yaml", MINIMAL).journal().topic())
                 .isEqualTo("reflex.llm-journal");
     }
@@ -320,6 +327,7 @@ class JobFileParserTest {
         fillDefaults(llm.putObject("price"), JobFileSections.PRICE);
         fillDefaults(llm.putObject("budget"), JobFileSections.BUDGET);
         fillDefaults(llm.putObject("journal"), JobFileSections.JOURNAL);
+        fillDefaults(llm.putObject("replay"), JobFileSections.REPLAY);
         String full = yaml.writeValueAsString(root);
         assertThat(full).contains("cache-write-delay: \"200ms\"", "input-per-million: \"0\"");
 

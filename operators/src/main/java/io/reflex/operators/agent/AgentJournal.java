@@ -17,6 +17,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -56,6 +57,10 @@ final class AgentJournal implements AutoCloseable {
     private final double priceInputPerMillion;
     private final double priceOutputPerMillion;
     private final long groupWaitMs;
+    private final JournalOptions options;
+
+    /** In replay mode: the journal's answers for this subtask's key groups, by content hash. */
+    private final Map<String, JournalEntry> byContent;
 
     /** Per partition read by this subtask: where a restore from a checkpoint taken now starts. */
     private final Map<Integer, Long> floor = new HashMap<>();
@@ -82,6 +87,15 @@ final class AgentJournal implements AutoCloseable {
         this.priceInputPerMillion = agent.priceInputPerMillion();
         this.priceOutputPerMillion = agent.priceOutputPerMillion();
         this.groupWaitMs = options.groupWait().toMillis();
+        this.options = options;
+        int bound = options.maxRestoreEntries();
+        this.byContent =
+                new LinkedHashMap<>() {
+                    @Override
+                    protected boolean removeEldestEntry(Map.Entry<String, JournalEntry> eldest) {
+                        return size() > bound;
+                    }
+                };
         MetricGroup g = metrics.addGroup("reflex").addGroup("journal");
         hits = g.counter("journalHits");
         misses = g.counter("journalMisses");
@@ -114,6 +128,23 @@ final class AgentJournal implements AutoCloseable {
             }
         }
         floor.putAll(journal.endOffsets(fresh));
+        if (options.replaying()) {
+            long started = System.nanoTime();
+            long read =
+                    journal.readAll(
+                            e -> {
+                                if (ours(e) && e.contentHash() != null) {
+                                    byContent.put(e.contentHash(), e);
+                                }
+                            });
+            LOG.info(
+                    "replay: read {} journal entries from {}, {} for this subtask's key groups,"
+                            + " in {} ms",
+                    read,
+                    options.replaySource(),
+                    byContent.size(),
+                    (System.nanoTime() - started) / 1_000_000);
+        }
         if (from.isEmpty()) {
             return;
         }
@@ -123,9 +154,7 @@ final class AgentJournal implements AutoCloseable {
                 journal.replay(
                         from,
                         e -> {
-                            if (keyGroups.contains(
-                                    KeyGroupRangeAssignment.assignToKeyGroup(
-                                            e.key(), maxParallelism))) {
+                            if (ours(e)) {
                                 index.add(e);
                                 ours[0]++;
                             }
@@ -139,6 +168,35 @@ final class AgentJournal implements AutoCloseable {
                 index.size(),
                 from.size(),
                 (System.nanoTime() - started) / 1_000_000);
+    }
+
+    private boolean ours(JournalEntry e) {
+        return e.key() != null
+                && keyGroups.contains(
+                        KeyGroupRangeAssignment.assignToKeyGroup(e.key(), maxParallelism));
+    }
+
+    /** Whether requests are decided from a recorded journal ({@code llm.mode: replay}). */
+    boolean replaying() {
+        return options.replaying();
+    }
+
+    /** What replay does with a request it has no answer for. */
+    String onMiss() {
+        return options.onMiss();
+    }
+
+    /**
+     * In replay mode, the recorded decision of the request whose content hashes to {@code
+     * contentHash}; null on a miss, counted.
+     */
+    Served replay(String contentHash, AnswerInterpreter interpreter, int maxToolRounds) {
+        JournalEntry entry = byContent.remove(contentHash);
+        Served served = entry == null ? null : decision(entry, interpreter, maxToolRounds);
+        if (served == null) {
+            misses.inc();
+        }
+        return served;
     }
 
     /** Records, in {@code state}, where a restore from this checkpoint starts reading. */
@@ -161,15 +219,17 @@ final class AgentJournal implements AutoCloseable {
      */
     Served serve(PendingRequest p, AnswerInterpreter interpreter, int maxToolRounds) {
         JournalEntry entry = index.isEmpty() ? null : index.take(p.requestId);
-        if (entry == null) {
-            return null;
-        }
+        return entry == null ? null : decision(entry, interpreter, maxToolRounds);
+    }
+
+    /** The decision {@code entry} holds, counted as a hit; null when it no longer validates. */
+    private Served decision(JournalEntry entry, AnswerInterpreter interpreter, int maxToolRounds) {
         AnswerInterpreter.Interpretation meaning =
                 interpreter.interpret(entry.response(), maxToolRounds, true);
         if (!(meaning instanceof AnswerInterpreter.Decided decided)) {
             LOG.warn(
                     "the journaled answer to request {} is no longer valid; asking the LLM again",
-                    p.requestId);
+                    entry.requestId());
             return null;
         }
         hits.inc();

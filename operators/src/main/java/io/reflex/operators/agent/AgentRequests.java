@@ -7,6 +7,7 @@ import io.reflex.operators.action.ActionValidator;
 import io.reflex.operators.action.Actions;
 import io.reflex.operators.decide.AnswerInterpreter;
 import io.reflex.operators.decide.PromptBuilder;
+import io.reflex.operators.journal.JournalOptions;
 import io.reflex.operators.llm.ChatMessage;
 import io.reflex.operators.llm.LlmClient;
 import io.reflex.operators.llm.LlmException;
@@ -218,6 +219,42 @@ final class AgentRequests {
         return true;
     }
 
+    /**
+     * In replay mode, decides the current key's new request from the recorded journal by its
+     * content. True when it is still to be sent (a miss with {@code on-miss: live}); false when it
+     * ended here: decided, or dead-lettered as a miss.
+     */
+    private boolean replayed(Object key, ActiveKeys.Key k, AgentKeyState s) throws Exception {
+        AgentJournal.Served served =
+                journal.replay(k.contentHash, interpreter, agent.maxToolRounds());
+        if (served != null) {
+            s.pending.attempts = served.entry().attempts();
+            decide(
+                    key,
+                    s,
+                    served.decided(),
+                    served.entry().response(),
+                    served.entry().answeredAt(),
+                    false);
+            return false;
+        }
+        String miss =
+                "replay_miss: the journal has no answer for request "
+                        + s.pending.requestId
+                        + " (content "
+                        + k.contentHash
+                        + ")";
+        switch (journal.onMiss()) {
+            case JournalOptions.LIVE:
+                return true;
+            case JournalOptions.FAIL:
+                throw new IllegalStateException(miss + ", and llm.replay.on-miss is fail");
+            default:
+                fail(key, s, miss);
+                return false;
+        }
+    }
+
     /** Sends the current key's pending request now, or arranges to send it later. */
     void issue(Object key) throws Exception {
         ActiveKeys.Key k = active.get(key);
@@ -248,6 +285,9 @@ final class AgentRequests {
             }
             p.toolRounds = 0;
             p.repaired = false;
+            if (journal != null && journal.replaying() && !replayed(key, k, s)) {
+                return;
+            }
         }
         long now = host.now();
         // Count prompt tokens only when a tokens-per-minute limit or a budget needs them.

@@ -31,6 +31,12 @@ public interface AnswerJournal extends AutoCloseable {
      */
     long replay(Map<Integer, Long> from, Consumer<JournalEntry> into) throws Exception;
 
+    /**
+     * Reads every partition of the journal that {@code replay} serves from, from its beginning to
+     * its end as of the call. Returns the number of entries read.
+     */
+    long readAll(Consumer<JournalEntry> into) throws Exception;
+
     /** The current end offsets of {@code partitions}: where a fresh subtask starts. */
     Map<Integer, Long> endOffsets(Collection<Integer> partitions) throws Exception;
 

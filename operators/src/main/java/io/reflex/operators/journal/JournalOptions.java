@@ -17,6 +17,11 @@ import java.time.Duration;
  * @param restoreTimeout how long a restore may read the journal before going on without the rest
  * @param groupWait how long a replayed trigger that the journal recorded with others in one request
  *     waits for them
+ * @param mode {@code live}, {@code record} (live, and the journal kept without a time limit) or
+ *     {@code replay} (answers served from {@code replayTopic} by the request's content)
+ * @param replayTopic the journal that {@code replay} serves answers from
+ * @param onMiss what {@code replay} does with a request the journal has no answer for: {@code
+ *     fail}, {@code dead-letter} or {@code live}
  */
 public record JournalOptions(
         boolean enabled,
@@ -25,8 +30,50 @@ public record JournalOptions(
         Duration retention,
         int maxRestoreEntries,
         Duration restoreTimeout,
-        Duration groupWait)
+        Duration groupWait,
+        String mode,
+        String replayTopic,
+        String onMiss)
         implements Serializable {
+
+    public static final String LIVE = "live";
+    public static final String RECORD = "record";
+    public static final String REPLAY = "replay";
+    public static final String FAIL = "fail";
+    public static final String DEAD_LETTER = "dead-letter";
+
+    /** {@code llm.mode}. */
+    public static final Option<String> MODE =
+            Option.key("mode")
+                    .stringType()
+                    .defaultValue(LIVE)
+                    .withValues(LIVE, RECORD, REPLAY)
+                    .withDescription(
+                            "`live` calls the LLM; `record` is live and keeps the journal without"
+                                    + " a time limit (when Reflex creates it); `replay` decides"
+                                    + " every request from the answers in `llm.replay.journal`,"
+                                    + " matched by the request's content, and never calls the LLM"
+                                    + " but as `llm.replay.on-miss` says");
+
+    /** {@code llm.replay.journal}. */
+    public static final Option<String> REPLAY_JOURNAL =
+            Option.key("journal")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDefaultText("`llm.journal.topic`")
+                    .withDescription("the journal topic `replay` serves answers from");
+
+    /** {@code llm.replay.on-miss}. */
+    public static final Option<String> ON_MISS =
+            Option.key("on-miss")
+                    .stringType()
+                    .defaultValue(DEAD_LETTER)
+                    .withValues(FAIL, DEAD_LETTER, LIVE)
+                    .withDescription(
+                            "a request that `replay` finds no answer for: `dead-letter` its"
+                                    + " triggers (reason `replay_miss`), `fail` the job, or ask the"
+                                    + " LLM (`live`), whose answer is journaled for the next"
+                                    + " replay");
 
     public static final Option<Boolean> ENABLED =
             Option.key("enabled")
@@ -101,6 +148,22 @@ public record JournalOptions(
                 RETENTION.defaultValue(),
                 MAX_RESTORE_ENTRIES.defaultValue(),
                 RESTORE_TIMEOUT.defaultValue(),
-                GROUP_WAIT.defaultValue());
+                GROUP_WAIT.defaultValue(),
+                MODE.defaultValue(),
+                null,
+                ON_MISS.defaultValue());
+    }
+
+    public boolean replaying() {
+        return REPLAY.equals(mode);
+    }
+
+    public boolean recording() {
+        return RECORD.equals(mode);
+    }
+
+    /** The journal {@code replay} reads. */
+    public String replaySource() {
+        return replayTopic == null ? topic : replayTopic;
     }
 }

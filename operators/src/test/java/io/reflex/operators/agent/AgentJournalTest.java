@@ -17,6 +17,7 @@ import io.reflex.operators.journal.AnswerJournal;
 import io.reflex.operators.journal.JournalEntry;
 import io.reflex.operators.journal.JournalOptions;
 import io.reflex.operators.model.Action;
+import io.reflex.operators.model.Trigger;
 import io.reflex.operators.testing.TestCatalogue;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,6 +89,15 @@ class AgentJournalTest {
         }
 
         @Override
+        public long readAll(Consumer<JournalEntry> into) {
+            Map<Integer, Long> all = new HashMap<>();
+            for (int p = 0; p < partitions.size(); p++) {
+                all.put(p, 0L);
+            }
+            return replay(all, into);
+        }
+
+        @Override
         public Map<Integer, Long> endOffsets(Collection<Integer> ps) {
             Map<Integer, Long> out = new HashMap<>();
             ps.forEach(p -> out.put(p, (long) partitions.get(p).size()));
@@ -112,9 +122,13 @@ class AgentJournalTest {
         }
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<
-                    String, io.reflex.operators.model.Trigger, Action>
-            harness(FakeClient fake, String journal) throws Exception {
+    private static KeyedOneInputStreamOperatorTestHarness<String, Trigger, Action> harness(
+            FakeClient fake, String journal) throws Exception {
+        return harness(fake, journal, JournalOptions.LIVE, JournalOptions.DEAD_LETTER);
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, Trigger, Action> harness(
+            FakeClient fake, String journal, String mode, String onMiss) throws Exception {
         JournalOptions options =
                 new JournalOptions(
                         true,
@@ -123,10 +137,12 @@ class AgentJournalTest {
                         Duration.ofDays(1),
                         1000,
                         Duration.ofSeconds(5),
-                        Duration.ofSeconds(2));
+                        Duration.ofSeconds(2),
+                        mode,
+                        null,
+                        onMiss);
         var h =
-                new KeyedOneInputStreamOperatorTestHarness<
-                        String, io.reflex.operators.model.Trigger, Action>(
+                new KeyedOneInputStreamOperatorTestHarness<String, Trigger, Action>(
                         new LlmAgentOperatorFactory(
                                         JOB,
                                         llm(8, 3),
@@ -136,7 +152,7 @@ class AgentJournalTest {
                                         DLQ)
                                 .withJournal(
                                         options, (job, subtask) -> new MemoryJournal(journal, 4)),
-                        io.reflex.operators.model.Trigger::key,
+                        Trigger::key,
                         Types.STRING,
                         MAX_PARALLELISM,
                         1,
@@ -231,5 +247,68 @@ class AgentJournalTest {
         reply(restored, second.call(0), ALERT);
         assertThat(restored.extractOutputValues()).hasSize(1);
         restored.close();
+    }
+
+    /** A recorded run: two keys, one of them with two requests. Returns its actions. */
+    private static List<Action> record(String journal) throws Exception {
+        FakeClient live = new FakeClient();
+        var h = harness(live, journal, JournalOptions.RECORD, JournalOptions.DEAD_LETTER);
+        h.open();
+        send(h, trigger("ACME", "a1", 10));
+        send(h, trigger("GLOBX", "g1", 11));
+        reply(h, live.call(0), ALERT);
+        reply(h, live.call(1), ALERT);
+        send(h, trigger("ACME", "a2", 20)); // its prompt holds the memory of a1's decision
+        reply(h, live.call(2), ALERT);
+        List<Action> out = h.extractOutputValues();
+        h.close();
+        return out;
+    }
+
+    @Test
+    void aReplayOfTheSameInputDecidesEverythingFromTheJournalIdentically() throws Exception {
+        String journal = UUID.randomUUID().toString();
+        List<Action> recorded = record(journal);
+        assertThat(recorded).hasSize(3);
+        for (int run = 0; run < 2; run++) {
+            FakeClient none = new FakeClient();
+            var h = harness(none, journal, JournalOptions.REPLAY, JournalOptions.FAIL);
+            h.open();
+            send(h, trigger("ACME", "a1", 10));
+            send(h, trigger("GLOBX", "g1", 11));
+            send(h, trigger("ACME", "a2", 20));
+            assertThat(none.calls).as("replay %d calls nothing", run).isEmpty();
+            assertThat(h.extractOutputValues()).containsExactlyElementsOf(recorded);
+            h.close();
+        }
+    }
+
+    @Test
+    void aReplayMissIsDeadLetteredOrAskedLiveAsConfigured() throws Exception {
+        String journal = UUID.randomUUID().toString();
+        record(journal);
+
+        FakeClient none = new FakeClient();
+        var h = harness(none, journal, JournalOptions.REPLAY, JournalOptions.DEAD_LETTER);
+        h.open();
+        send(h, trigger("ACME", "a1", 10));
+        send(h, trigger("INITECH", "i1", 12)); // never recorded
+        assertThat(none.calls).isEmpty();
+        assertThat(h.extractOutputValues()).hasSize(1);
+        assertThat(LlmAgentOperatorTest.deadLetters(h))
+                .singleElement()
+                .extracting(io.reflex.operators.model.DeadLetter::reason)
+                .asString()
+                .startsWith("replay_miss: the journal has no answer for request");
+        h.close();
+
+        FakeClient live = new FakeClient();
+        var l = harness(live, journal, JournalOptions.REPLAY, JournalOptions.LIVE);
+        l.open();
+        send(l, trigger("ACME", "a1", 10));
+        send(l, trigger("INITECH", "i1", 12));
+        assertThat(live.calls).as("only the miss is asked").hasSize(1);
+        assertThat(live.call(0).key()).isEqualTo("INITECH");
+        l.close();
     }
 }
