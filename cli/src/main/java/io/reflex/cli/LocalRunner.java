@@ -72,6 +72,7 @@ final class LocalRunner {
      */
     int run(Duration duration, LongSupplier feedEvents) throws Exception {
         Files.createDirectories(stateDir);
+        StatusReporter.reset();
         Configuration conf = ReflexJob.configuration(job);
         conf.setString("rest.address", "127.0.0.1");
         conf.setString("rest.bind-address", "127.0.0.1");

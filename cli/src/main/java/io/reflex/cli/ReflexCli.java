@@ -38,6 +38,8 @@ import picocli.CommandLine.Spec;
  *       the market feed) and a local MiniCluster.
  *   <li>{@code run JOBFILE [--duration D]}: any job file on a local MiniCluster against the Kafka
  *       and LLM it names.
+ *   <li>{@code backtest JOBFILE --journal TOPIC [--from T] [--to T]}: the job bounded over its
+ *       Kafka history, every answer replayed from a recorded journal ({@link BacktestCommand}).
  * </ul>
  *
  * Exit codes as in {@link Cli}: 0 done, 1 the job failed, 2 bad arguments or an invalid job file.
@@ -47,7 +49,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = Cli.Version.class,
         scope = ScopeType.INHERIT,
-        subcommands = {ReflexCli.Demo.class, ReflexCli.Run.class},
+        subcommands = {ReflexCli.Demo.class, ReflexCli.Run.class, BacktestCommand.class},
         description = "Runs Reflex jobs on a local Flink MiniCluster.")
 public final class ReflexCli implements Callable<Integer> {
     private static final PrintStream OUT =
@@ -65,7 +67,7 @@ public final class ReflexCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command (demo or run)");
+        throw new ParameterException(spec.commandLine(), "missing command (demo, run or backtest)");
     }
 
     @Command(

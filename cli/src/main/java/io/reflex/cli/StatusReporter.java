@@ -42,6 +42,11 @@ public final class StatusReporter implements MetricReporter {
         }
     }
 
+    /** Forgets retired counts: a new run in the same JVM starts from zero. */
+    static void reset() {
+        RETIRED.clear();
+    }
+
     /** The sum of every live and retired counter or numeric gauge called {@code name}. */
     public static long total(String name) {
         long sum = RETIRED.getOrDefault(name, 0L);

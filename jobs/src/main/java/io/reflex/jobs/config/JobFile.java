@@ -69,6 +69,10 @@ public record JobFile(
      *     beyond which a record is dead-lettered
      * @param maxOutOfOrderness how late events may be before they count as late
      * @param idleTimeout a partition without records for this long stops holding back watermarks
+     * @param startAtMs start at the first record at or after this timestamp instead of {@code
+     *     startingOffsets}; -1 for none (backtests)
+     * @param stopAtMs when bounded, stop at the first record at or after this timestamp instead of
+     *     the latest offsets; -1 for none (backtests)
      */
     public record KafkaSourceSpec(
             String name,
@@ -80,8 +84,58 @@ public record JobFile(
             Map<String, String> properties,
             DecoderOptions decoding,
             Duration maxOutOfOrderness,
-            Duration idleTimeout)
-            implements Serializable {}
+            Duration idleTimeout,
+            long startAtMs,
+            long stopAtMs)
+            implements Serializable {
+
+        /** A source as the job file describes it: no timestamps to start or stop at. */
+        public KafkaSourceSpec(
+                String name,
+                String bootstrapServers,
+                List<String> topics,
+                String groupId,
+                String startingOffsets,
+                boolean bounded,
+                Map<String, String> properties,
+                DecoderOptions decoding,
+                Duration maxOutOfOrderness,
+                Duration idleTimeout) {
+            this(
+                    name,
+                    bootstrapServers,
+                    topics,
+                    groupId,
+                    startingOffsets,
+                    bounded,
+                    properties,
+                    decoding,
+                    maxOutOfOrderness,
+                    idleTimeout,
+                    -1,
+                    -1);
+        }
+
+        /**
+         * This source bounded to the records from {@code startAtMs} (-1: the earliest) up to {@code
+         * stopAtMs} (-1: the latest when the job starts), read under {@code groupId}.
+         */
+        public KafkaSourceSpec history(long startAtMs, long stopAtMs, String groupId) {
+            return new KafkaSourceSpec(
+                    name,
+                    bootstrapServers,
+                    topics,
+                    groupId,
+                    "earliest",
+                    true,
+                    properties,
+                    decoding,
+                    maxOutOfOrderness,
+                    idleTimeout,
+                    startAtMs,
+                    stopAtMs);
+        }
+    }
 
     /**
      * One WebSocket source: its endpoints, connection settings, and how to decode its messages.

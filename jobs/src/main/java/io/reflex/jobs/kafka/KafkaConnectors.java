@@ -66,7 +66,22 @@ public final class KafkaConnectors {
         Properties props = new Properties();
         props.putAll(spec.properties());
         b.setProperties(props);
-        switch (spec.startingOffsets()) {
+        if (spec.startAtMs() >= 0) {
+            b.setStartingOffsets(OffsetsInitializer.timestamp(spec.startAtMs()));
+        } else {
+            startingOffsets(b, spec.startingOffsets());
+        }
+        if (spec.bounded()) {
+            b.setBounded(
+                    spec.stopAtMs() >= 0
+                            ? OffsetsInitializer.timestamp(spec.stopAtMs())
+                            : OffsetsInitializer.latest());
+        }
+        return b.build();
+    }
+
+    private static void startingOffsets(KafkaSourceBuilder<Decoded> b, String startingOffsets) {
+        switch (startingOffsets) {
             case "earliest":
                 b.setStartingOffsets(OffsetsInitializer.earliest());
                 break;
@@ -77,10 +92,6 @@ public final class KafkaConnectors {
                 b.setStartingOffsets(
                         OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
         }
-        if (spec.bounded()) {
-            b.setBounded(OffsetsInitializer.latest());
-        }
-        return b.build();
     }
 
     /** Event time from the decoded payload, bounded out-of-orderness and idleness. */

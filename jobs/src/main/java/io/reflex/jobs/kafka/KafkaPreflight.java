@@ -79,7 +79,7 @@ public final class KafkaPreflight {
     }
 
     /** An admin client for {@code bootstrap} with the job's client properties and one timeout. */
-    static Admin admin(String bootstrap, Map<String, String> props, Duration timeout) {
+    public static Admin admin(String bootstrap, Map<String, String> props, Duration timeout) {
         Properties p = new Properties();
         p.putAll(props);
         p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

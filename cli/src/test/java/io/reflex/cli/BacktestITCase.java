@@ -1,0 +1,235 @@
+package io.reflex.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reflex.operators.model.Json;
+import io.reflex.sandbox.EmbeddedKafka;
+import io.reflex.sandbox.FeedGenerator;
+import io.reflex.sandbox.StubLlmServer;
+import io.reflex.sandbox.TopicReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code reflex run} with {@code llm.mode: record}, then {@code reflex backtest} over the same
+ * history, each in a JVM of its own as {@code bin/reflex} runs them, against a real broker and the
+ * stub LLM over HTTP.
+ */
+class BacktestITCase {
+    private static final int KEYS = 12;
+    private static final Pattern SUMMARY =
+            Pattern.compile("backtest: answers_from_journal=(\\d+) misses=(\\d+) llm_calls=(\\d+)");
+
+    private record Result(int exit, String output) {}
+
+    private static Result launch(String... args) throws IOException, InterruptedException {
+        List<String> cmd =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                ReflexCli.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        // Read as it comes, so that a full pipe never stalls the launcher.
+        byte[] out = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(3, TimeUnit.MINUTES)).as("the launcher exits").isTrue();
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aBacktestReplaysARecordedRunForFreeIdenticallyAndAsksOnlyForWhatChanged(@TempDir Path dir)
+            throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.shared();
+        String s = UUID.randomUUID().toString().substring(0, 8);
+        String news = "news-bt-" + s;
+        String journal = "journal-bt-" + s;
+        kafka.createTopics(2, news, "actions-bt-" + s, "dlq-bt-" + s);
+        try (Producer<byte[], byte[]> p =
+                new KafkaProducer<>(FeedGenerator.producerProperties(kafka.bootstrapServers()))) {
+            for (int i = 0; i < KEYS; i++) {
+                String json =
+                        "{\"id\":\"x"
+                                + i
+                                + "\",\"symbol\":\"BT"
+                                + i
+                                + "\",\"headline\":\"BT"
+                                + i
+                                + " fraud probe\",\"ts\":"
+                                + (1_000 + i)
+                                + "}";
+                p.send(new ProducerRecord<>(news, json.getBytes(StandardCharsets.UTF_8))).get();
+            }
+        }
+
+        // Record: a live run over the topic, its answers kept in the journal.
+        try (StubLlmServer live = StubLlmServer.start()) {
+            Path recordFile = dir.resolve("record.yaml");
+            Files.writeString(recordFile, yaml(s, kafka, news, live.baseUrl(), "record", ""));
+            Result recorded = launch("run", recordFile.toString());
+            assertThat(recorded.exit()).as(recorded.output()).isZero();
+            assertThat(live.answersByRequestId()).hasSize(KEYS);
+        }
+
+        try (StubLlmServer unused = StubLlmServer.start()) {
+            Path file = dir.resolve("backtest.yaml");
+            Files.writeString(file, yaml(s, kafka, news, unused.baseUrl(), "live", ""));
+            List<List<String>> runs = new ArrayList<>();
+            for (int run = 1; run <= 2; run++) {
+                String topic = "actions-bt-" + s + ".run" + run;
+                Result r =
+                        launch(
+                                "backtest",
+                                file.toString(),
+                                "--journal",
+                                journal,
+                                "--actions-topic",
+                                topic);
+                assertThat(r.exit()).as(r.output()).isZero();
+                Matcher m = SUMMARY.matcher(r.output());
+                assertThat(m.find()).as(r.output()).isTrue();
+                assertThat(m.group(1)).as("answers from the journal").isEqualTo("" + KEYS);
+                assertThat(m.group(2)).as("misses").isEqualTo("0");
+                assertThat(m.group(3)).as("LLM calls").isEqualTo("0");
+                runs.add(values(kafka, topic));
+            }
+            assertThat(unused.requests()).as("no backtest called the LLM").isZero();
+            assertThat(runs.get(0)).hasSize(KEYS);
+            assertThat(runs.get(1))
+                    .as("two backtests give byte-identical actions")
+                    .containsExactlyInAnyOrderElementsOf(runs.get(0));
+        }
+
+        // A changed prompt for two keys: only their requests are asked, live, and journaled.
+        try (StubLlmServer asked = StubLlmServer.start()) {
+            Path changed = dir.resolve("changed.yaml");
+            Files.writeString(
+                    changed,
+                    yaml(
+                            s,
+                            kafka,
+                            news,
+                            asked.baseUrl(),
+                            "live",
+                            "  replay: {on-miss: live}\n"
+                                    + "  prompt-template: \"Entity: {{key}}\\nRule:"
+                                    + " {{rule}}\\n{{actions}}\\n{{context}}\\n"
+                                    + "(key-specific note)\"\n"));
+            // The template applies to every key: all requests change, and all are asked.
+            Result r = launch("backtest", changed.toString(), "--journal", journal);
+            assertThat(r.exit()).as(r.output()).isZero();
+            Matcher m = SUMMARY.matcher(r.output());
+            assertThat(m.find()).as(r.output()).isTrue();
+            assertThat(m.group(1)).as("nothing matches a changed prompt").isEqualTo("0");
+            assertThat(m.group(2)).isEqualTo("" + KEYS);
+            assertThat(asked.answersByRequestId()).hasSize(KEYS);
+
+            // Their answers are journaled: the same changed backtest again asks nothing.
+            Result again =
+                    launch(
+                            "backtest",
+                            changed.toString(),
+                            "--journal",
+                            journal,
+                            "--actions-topic",
+                            "actions-bt-" + s + ".again");
+            assertThat(again.exit()).as(again.output()).isZero();
+            Matcher m2 = SUMMARY.matcher(again.output());
+            assertThat(m2.find()).as(again.output()).isTrue();
+            assertThat(m2.group(1)).isEqualTo("" + KEYS);
+            assertThat(m2.group(3)).isEqualTo("0");
+            assertThat(asked.requests()).isEqualTo(KEYS);
+        }
+
+        // A second rule that fires for two keys only: their new requests are asked, nothing else.
+        try (StubLlmServer asked = StubLlmServer.start()) {
+            Path twoMore = dir.resolve("two-more.yaml");
+            Files.writeString(
+                    twoMore,
+                    yaml(s, kafka, news, asked.baseUrl(), "live", "  replay: {on-miss: live}\n")
+                            .replace(
+                                    "llm:\n",
+                                    "  - {id: urgent, type: match, field: /headline,"
+                                            + " pattern: 'BT1[01] '}\nllm:\n"));
+            Result r =
+                    launch(
+                            "backtest",
+                            twoMore.toString(),
+                            "--journal",
+                            journal,
+                            "--actions-topic",
+                            "actions-bt-" + s + ".two-more");
+            assertThat(r.exit()).as(r.output()).isZero();
+            Matcher m = SUMMARY.matcher(r.output());
+            assertThat(m.find()).as(r.output()).isTrue();
+            assertThat(m.group(1)).as("every recorded request is served").isEqualTo("" + KEYS);
+            assertThat(m.group(2)).as("only the two keys' new requests miss").isEqualTo("2");
+            long misses = 2;
+            assertThat(asked.requests())
+                    .as("every miss, and nothing else, asked")
+                    .isEqualTo(misses);
+            assertThat(asked.answersByRequestId()).hasSize((int) misses);
+        }
+    }
+
+    /** The committed record values of {@code topic}, as text, sorted. */
+    private static List<String> values(EmbeddedKafka kafka, String topic) throws Exception {
+        Set<String> out = new TreeSet<>();
+        List<ConsumerRecord<byte[], byte[]>> records =
+                TopicReader.readAll(kafka.bootstrapServers(), topic, Duration.ofSeconds(30));
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            Json.MAPPER.readTree(r.value()); // each one is JSON
+            out.add(new String(r.value(), StandardCharsets.UTF_8));
+        }
+        assertThat(out).as("no duplicate record").hasSize(records.size());
+        return new ArrayList<>(out);
+    }
+
+    private static String yaml(
+            String s, EmbeddedKafka kafka, String news, String llm, String mode, String more) {
+        return String.join(
+                "\n",
+                "job: {name: bt-" + s + ", checkpoint-interval: 500ms, parallelism: 2}",
+                "sources:",
+                "  - name: news",
+                "    bootstrap-servers: " + kafka.bootstrapServers(),
+                "    topics: [" + news + "]",
+                "    starting-offsets: earliest",
+                "    bounded: true",
+                "    key: /symbol",
+                "    event-time: /ts",
+                "    event-id: /id",
+                "rules:",
+                "  - {id: alarming-news, type: match, field: /headline, pattern: fraud}",
+                "llm:",
+                "  base-url: '" + llm + "'",
+                "  model: stub-model",
+                "  mode: " + mode,
+                "  journal: {topic: journal-bt-" + s + "}",
+                more + "actions:",
+                "  - type: alert",
+                "sinks:",
+                "  bootstrap-servers: " + kafka.bootstrapServers(),
+                "  actions-topic: actions-bt-" + s,
+                "  dead-letter-topic: dlq-bt-" + s,
+                "");
+    }
+}
