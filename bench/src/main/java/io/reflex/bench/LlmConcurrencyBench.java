@@ -2,12 +2,14 @@ package io.reflex.bench;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.reflex.jobs.kafka.KafkaAnswerJournal;
 import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.agent.AgentOptions;
 import io.reflex.operators.agent.LlmAgentOperatorFactory;
 import io.reflex.operators.decide.LlmAsyncFunction;
 import io.reflex.operators.decide.LlmOutcome;
 import io.reflex.operators.decide.PromptBuilder;
+import io.reflex.operators.journal.JournalOptions;
 import io.reflex.operators.llm.LlmClient;
 import io.reflex.operators.llm.LlmClients;
 import io.reflex.operators.llm.LlmOptions;
@@ -15,6 +17,7 @@ import io.reflex.operators.llm.LlmRequest;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.DeadLetter;
 import io.reflex.operators.model.Trigger;
+import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.StubLlmServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +37,8 @@ import org.apache.flink.util.OutputTag;
 /**
  * LLM calls per second against the Little's-law bound C/L, for Reflex's keyed agent and, in the
  * same run and at the same capacity, Flink's {@code AsyncWaitOperator} with Reflex's plain async
- * function, and a synchronous map that calls the LLM. Every variant sits behind the same {@code
+ * function, and a synchronous map that calls the LLM; and the agent again with its response journal
+ * on the in-process Kafka broker, for the journal's cost. Every variant sits behind the same {@code
  * keyBy}, as in the job. Triggers are on distinct keys, so the agent has nothing to coalesce.
  * Throughput is measured at the stub: calls answered over the time from the first arrival to the
  * last answer.
@@ -74,7 +78,13 @@ public final class LlmConcurrencyBench {
                 .param("parallelism", 1)
                 .param("keys", "one per trigger (nothing to coalesce)");
         Map<String, List<Double>> series = new LinkedHashMap<>();
-        for (String s : List.of("bound C/L", "reflex-agent", "async-wait-operator", "sync-map")) {
+        for (String s :
+                List.of(
+                        "bound C/L",
+                        "reflex-agent",
+                        "reflex-agent+journal",
+                        "async-wait-operator",
+                        "sync-map")) {
             series.put(s, new ArrayList<>());
         }
         ArrayNode results = report.results();
@@ -95,7 +105,12 @@ public final class LlmConcurrencyBench {
                 series.get("bound C/L").add(bound);
                 Map<String, Double> rates = new LinkedHashMap<>();
                 Map<String, Double> cpuPerCall = new LinkedHashMap<>();
-                for (String variant : List.of("reflex-agent", "async-wait-operator", "sync-map")) {
+                for (String variant :
+                        List.of(
+                                "reflex-agent",
+                                "reflex-agent+journal",
+                                "async-wait-operator",
+                                "sync-map")) {
                     int calls = variant.equals("sync-map") ? syncCalls : triggers;
                     stub.resetStats();
                     long cpu = processCpuNanos();
@@ -107,6 +122,14 @@ public final class LlmConcurrencyBench {
                     series.get(variant).add(BenchReport.round(rate, 1));
                     rates.put(variant, rate);
                 }
+                report.ratio(
+                        "reflex-agent+journal / reflex-agent, C=" + capacity,
+                        rates.get("reflex-agent+journal") / rates.get("reflex-agent"),
+                        "calls/s with every answer journaled to Kafka, against without");
+                report.ratio(
+                        "reflex-agent+journal / reflex-agent CPU per call, C=" + capacity,
+                        cpuPerCall.get("reflex-agent+journal") / cpuPerCall.get("reflex-agent"),
+                        "process CPU ms per call, the broker's included (it runs in this JVM)");
                 double agent = rates.get("reflex-agent") / bound;
                 report.ratio("reflex-agent / bound, C=" + capacity, agent, "calls/s over C/L");
                 report.ratio(
@@ -269,17 +292,23 @@ public final class LlmConcurrencyBench {
         DataStream<Trigger> in = env.fromData(triggers).uid("bench-triggers").name("Triggers");
         switch (variant) {
             case "reflex-agent":
+            case "reflex-agent+journal":
+                LlmAgentOperatorFactory agent =
+                        new LlmAgentOperatorFactory(
+                                JOB,
+                                llm,
+                                NO_TOOLS,
+                                catalogue,
+                                new OutputTag<>("dlq", TypeInformation.of(DeadLetter.class)));
+                if (variant.endsWith("+journal")) {
+                    JournalOptions journal = JournalOptions.defaults();
+                    agent.withJournal(
+                            journal,
+                            KafkaAnswerJournal.factory(
+                                    EmbeddedKafka.shared().bootstrapServers(), Map.of(), journal));
+                }
                 in.keyBy(Trigger::key)
-                        .transform(
-                                "agent",
-                                TypeInformation.of(Action.class),
-                                new LlmAgentOperatorFactory(
-                                        JOB,
-                                        llm,
-                                        NO_TOOLS,
-                                        catalogue,
-                                        new OutputTag<>(
-                                                "dlq", TypeInformation.of(DeadLetter.class))))
+                        .transform("agent", TypeInformation.of(Action.class), agent)
                         .uid("bench-agent")
                         .name("Reflex agent")
                         .sinkTo(new DiscardingSink<>())

@@ -300,6 +300,10 @@ public final class StubLlmServer implements AutoCloseable {
         counts.forEach((o, c) -> by.put(o.name().toLowerCase(), c.get()));
         s.put("in_flight", inFlight.get());
         s.put("max_in_flight", maxInFlight.get());
+        s.put("answered_request_ids", answersByRequestId.size());
+        s.put(
+                "request_ids_answered_more_than_once",
+                answersByRequestId.values().stream().filter(n -> n.get() > 1).count());
         return s;
     }
 

@@ -84,9 +84,14 @@ public final class KafkaAnswerJournal implements AnswerJournal {
 
     /** The factory the job's agent uses: the journal of {@code options} on the sinks' brokers. */
     public static JournalFactory factory(JobFile.SinkSpec sinks, JournalOptions options) {
-        String bootstrap = sinks.bootstrapServers();
-        Map<String, String> properties = Map.copyOf(sinks.properties());
-        return (job, subtask) -> open(bootstrap, properties, options, job, subtask);
+        return factory(sinks.bootstrapServers(), sinks.properties(), options);
+    }
+
+    /** The factory of a journal on {@code bootstrap} with these client properties. */
+    public static JournalFactory factory(
+            String bootstrap, Map<String, String> properties, JournalOptions options) {
+        Map<String, String> props = Map.copyOf(properties);
+        return (job, subtask) -> open(bootstrap, props, options, job, subtask);
     }
 
     /** Opens the journal, creating its topic when missing; the partitions are the topic's own. */

@@ -240,14 +240,31 @@ class StandaloneClusterITCase {
             Trigger t = new Trigger("alarming-news", "F" + n, 6_000 + n, List.of(id), "");
             expected.add(ActionIds.actionId(ActionIds.requestId(name, t), 0));
         }
+        long answeredBefore = cluster.stubStats().path("answered_request_ids").asLong();
         produce(name + ".events", first);
         cluster.awaitRecords(name + ".actions", 10, WAIT);
         produce(name + ".events", second);
+        // Kill once every answer is in: those given since the last checkpoint (1 s) would be
+        // bought again without the response journal.
+        await(
+                "all 60 requests answered",
+                WAIT,
+                () ->
+                        cluster.stubStats().path("answered_request_ids").asLong()
+                                >= answeredBefore + 60);
 
         long tm = cluster.pid("taskmanager-1");
+        JsonNode beforeKill = cluster.stubStats();
         long killedAt = System.currentTimeMillis();
         Process kill = new ProcessBuilder("kill", "-9", Long.toString(tm)).start();
         assertThat(kill.waitFor()).isZero();
+        // Requests the dead TaskManager had in flight: those in flight at the sample above, and
+        // any that arrived between it and the kill. Only they may be asked again: every answer
+        // that arrived before the kill is in the LLM response journal.
+        long inFlightAtKill =
+                beforeKill.path("in_flight").asLong()
+                        + cluster.stubStats().path("requests").asLong()
+                        - beforeKill.path("requests").asLong();
         await(
                 "the TaskManager is gone",
                 WAIT,
@@ -287,6 +304,20 @@ class StandaloneClusterITCase {
                     .isGreaterThanOrEqualTo(killedAt - WAIT.toMillis());
         }
         assertThat(actions).hasSizeGreaterThanOrEqualTo(60);
+        JsonNode stub = cluster.stubStats();
+        // The stub serves the whole class: count only what changed since this test's kill.
+        long askedAgain =
+                stub.path("request_ids_answered_more_than_once").asLong()
+                        - beforeKill.path("request_ids_answered_more_than_once").asLong();
+        System.out.printf(
+                "failover: 60 requests answered before the kill, %d asked again after it (at most"
+                        + " %d were in flight when the TaskManager died); %d decided from the"
+                        + " journal after the restart%n",
+                askedAgain, inFlightAtKill, journalHits(job));
+        assertThat(askedAgain)
+                .as(
+                        "only requests in flight at the kill are asked again (the journal has the rest)")
+                .isLessThanOrEqualTo(inFlightAtKill);
         assertThat(ids)
                 .as("each action exactly once across the TaskManager's death")
                 .containsExactlyInAnyOrderElementsOf(expected);
@@ -365,6 +396,28 @@ class StandaloneClusterITCase {
                 + ", restored job running "
                 + run.group(1)
                 + " after submit";
+    }
+
+    /** The job's {@code journalHits} since its last (re)start, summed over subtasks. */
+    private static long journalHits(String job) throws Exception {
+        long sum = 0;
+        for (JsonNode v : cluster.job(job).path("vertices")) {
+            String base =
+                    "/jobs/" + job + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
+            for (JsonNode m : cluster.rest(base)) {
+                String id = m.path("id").asText();
+                if (id.endsWith("journalHits")) {
+                    JsonNode agg =
+                            cluster.rest(
+                                    base
+                                            + "?agg=sum&get="
+                                            + java.net.URLEncoder.encode(
+                                                    id, java.nio.charset.StandardCharsets.UTF_8));
+                    sum += agg.path(0).path("sum").asLong();
+                }
+            }
+        }
+        return sum;
     }
 
     private static void cancel(String jobId) throws Exception {
