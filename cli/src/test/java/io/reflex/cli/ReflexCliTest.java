@@ -55,7 +55,15 @@ class ReflexCliTest {
         assertThat(r.output()).contains("Missing required parameter: 'JOBFILE'");
         Result none = cli();
         assertThat(none.exit()).isEqualTo(2);
-        assertThat(none.output()).contains("missing command (demo or run)");
+        assertThat(none.output()).contains("missing command (demo, run or backtest)");
+        Result noJournal = cli("backtest", "job.yaml");
+        assertThat(noJournal.exit()).isEqualTo(2);
+        assertThat(noJournal.output()).contains("Missing required option: '--journal=TOPIC'");
+        Result badTime = cli("backtest", "job.yaml", "--journal", "j", "--from", "yesterday");
+        assertThat(badTime.exit()).isEqualTo(2);
+        assertThat(badTime.output())
+                .contains("--from takes an ISO-8601 instant (2026-12-01T00:00:00Z) or epoch")
+                .doesNotContain("\tat ");
     }
 
     @Test
@@ -77,7 +85,7 @@ class ReflexCliTest {
 
     @Test
     void everyCommandHasHelp() throws Exception {
-        for (String command : List.of("demo", "run")) {
+        for (String command : List.of("demo", "run", "backtest")) {
             Result r = cli(command, "--help");
             assertThat(r.exit()).as(command).isZero();
             assertThat(r.output()).as(command).contains("Usage: reflex " + command);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.operators.action.ActionCatalogue;
 import io.reflex.operators.action.ActionIds;
 import io.reflex.operators.action.ActionValidator;
-import io.reflex.operators.action.Actions;
 import io.reflex.operators.decide.AnswerInterpreter;
 import io.reflex.operators.decide.PromptBuilder;
 import io.reflex.operators.journal.JournalOptions;
@@ -18,7 +17,6 @@ import io.reflex.operators.llm.RetryPolicy;
 import io.reflex.operators.llm.TokenCounter;
 import io.reflex.operators.llm.ToolCall;
 import io.reflex.operators.llm.ToolSpec;
-import io.reflex.operators.model.Action;
 import io.reflex.operators.model.Trigger;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,6 +65,7 @@ final class AgentRequests {
     private final ActiveKeys active = new ActiveKeys();
     private final AgentMetrics metrics;
     private final KeyWaits waits;
+    private final RequestEnds ends;
 
     AgentRequests(
             String job,
@@ -112,6 +111,20 @@ final class AgentRequests {
         this.metrics =
                 new AgentMetrics(
                         metricGroup, agent, active, breaker, limiter, active::backlog, host::now);
+        this.ends =
+                new RequestEnds(
+                        job,
+                        agent,
+                        host,
+                        active,
+                        watermarks,
+                        journal,
+                        metrics,
+                        (key, s) -> {
+                            if (!fromJournal(key, s)) {
+                                issue(key);
+                            }
+                        });
     }
 
     ActiveKeys active() {
@@ -209,7 +222,7 @@ final class AgentRequests {
             return false;
         }
         s.pending.attempts = served.entry().attempts();
-        decide(
+        ends.decide(
                 key,
                 s,
                 served.decided(),
@@ -229,7 +242,7 @@ final class AgentRequests {
                 journal.replay(k.contentHash, interpreter, agent.maxToolRounds());
         if (served != null) {
             s.pending.attempts = served.entry().attempts();
-            decide(
+            ends.decide(
                     key,
                     s,
                     served.decided(),
@@ -250,7 +263,7 @@ final class AgentRequests {
             case JournalOptions.FAIL:
                 throw new IllegalStateException(miss + ", and llm.replay.on-miss is fail");
             default:
-                fail(key, s, miss);
+                ends.fail(key, s, miss);
                 return false;
         }
     }
@@ -299,7 +312,7 @@ final class AgentRequests {
             String over = budget.refuse(budget.perKey() ? host.tokens() : null, promptTokens, now);
             if (over != null) {
                 budget.exceeded(p.triggers.size());
-                fail(key, s, over);
+                ends.fail(key, s, over);
                 return;
             }
         }
@@ -407,9 +420,9 @@ final class AgentRequests {
             if (failed.invalidAnswer()) {
                 metrics.invalidAnswers.inc();
             }
-            fail(key, s, failed.reason());
+            ends.fail(key, s, failed.reason());
         } else {
-            decide(
+            ends.decide(
                     key,
                     s,
                     (AnswerInterpreter.Decided) meaning,
@@ -417,54 +430,6 @@ final class AgentRequests {
                     System.currentTimeMillis(),
                     true);
         }
-    }
-
-    /**
-     * Emits a valid decision's actions, remembers it, and ends the request. A live answer is
-     * journaled first ({@code journalIt}), so that a restore after its actions were emitted but
-     * before they were committed does not buy it again.
-     */
-    private void decide(
-            Object key,
-            AgentKeyState s,
-            AnswerInterpreter.Decided decided,
-            LlmResponse response,
-            long decidedAt,
-            boolean journalIt)
-            throws Exception {
-        PendingRequest p = s.pending;
-        if (journalIt && journal != null) {
-            journal.record(key, p, active.get(key).contentHash, response, decidedAt);
-        }
-        List<Action> actions =
-                Actions.of(
-                        p.requestId,
-                        p.triggers,
-                        decided.actions(),
-                        response,
-                        p.attempts,
-                        decidedAt);
-        long timestamp = p.triggers.get(p.triggers.size() - 1).eventTime();
-        for (Action a : actions) {
-            host.emit(a, timestamp);
-        }
-        metrics.successes.inc();
-        metrics.actions.inc(actions.size());
-        if (actions.isEmpty()) {
-            metrics.noAction.inc();
-        }
-        AgentMemory memory = host.memory();
-        if (memory == null) {
-            memory = new AgentMemory();
-        }
-        memory.record(
-                timestamp,
-                actions,
-                decided.memory(),
-                agent.memoryDecisions(),
-                agent.memoryMaxChars());
-        host.memory(memory);
-        finish(key, s);
     }
 
     private void observeQuota(
@@ -485,7 +450,7 @@ final class AgentRequests {
         if (!e.retryable()) {
             breaker.onSuccess(); // the endpoint answered; the request is at fault
             waits.releaseParked();
-            fail(key, s, "after " + p.attempts + " attempt(s): " + e.getMessage());
+            ends.fail(key, s, "after " + p.attempts + " attempt(s): " + e.getMessage());
             return;
         }
         boolean wasOpen = breaker.isOpen();
@@ -506,7 +471,7 @@ final class AgentRequests {
         }
         Duration delay = retryPolicy.nextDelay(p.attempts, e, now - p.firstAttemptAt);
         if (delay == null) {
-            fail(key, s, "after " + p.attempts + " attempt(s): " + e.getMessage());
+            ends.fail(key, s, "after " + p.attempts + " attempt(s): " + e.getMessage());
             return;
         }
         host.pending(s);
@@ -518,37 +483,5 @@ final class AgentRequests {
         host.pending(s);
         k.continues = true;
         issue(key);
-    }
-
-    /** Dead-letters every trigger of the pending request, then moves on. */
-    private void fail(Object key, AgentKeyState s, String reason) throws Exception {
-        metrics.failures.inc();
-        for (Trigger t : s.pending.triggers) {
-            host.deadLetter(t, reason);
-        }
-        finish(key, s);
-    }
-
-    /** Ends the pending request: starts the next from the backlog, or clears the key. */
-    private void finish(Object key, AgentKeyState s) throws Exception {
-        s.pending.triggers.forEach(t -> watermarks.release(t.eventTime()));
-        ActiveKeys.Key k = active.get(key);
-        k.conversation = null;
-        k.contentHash = null;
-        k.continues = false;
-        if (!s.backlog.isEmpty()) {
-            List<Trigger> next = s.backlog;
-            active.backlogged(-next.size());
-            s.pending = new PendingRequest(ActionIds.requestId(job, next), next);
-            s.backlog = new ArrayList<>();
-            host.pending(s);
-            if (!fromJournal(key, s)) {
-                issue(key);
-            }
-        } else {
-            host.clearPending();
-            active.remove(key);
-        }
-        host.advanceWatermark();
     }
 }
