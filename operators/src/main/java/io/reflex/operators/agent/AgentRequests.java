@@ -221,6 +221,13 @@ final class AgentRequests {
         if (served == null) {
             return false;
         }
+        decideFrom(key, s, served);
+        return true;
+    }
+
+    /** Ends the current key's request with a journaled decision: no call, nothing journaled. */
+    private void decideFrom(Object key, AgentKeyState s, AgentJournal.Served served)
+            throws Exception {
         s.pending.attempts = served.entry().attempts();
         ends.decide(
                 key,
@@ -229,7 +236,6 @@ final class AgentRequests {
                 served.entry().response(),
                 served.entry().answeredAt(),
                 false);
-        return true;
     }
 
     /**
@@ -241,14 +247,7 @@ final class AgentRequests {
         AgentJournal.Served served =
                 journal.replay(k.contentHash, interpreter, agent.maxToolRounds());
         if (served != null) {
-            s.pending.attempts = served.entry().attempts();
-            ends.decide(
-                    key,
-                    s,
-                    served.decided(),
-                    served.entry().response(),
-                    served.entry().answeredAt(),
-                    false);
+            decideFrom(key, s, served);
             return false;
         }
         String miss =
