@@ -45,6 +45,7 @@ public final class Bench implements Callable<Integer> {
         ALL.put("latency", LatencyBench::run);
         ALL.put("state-size", StateSizeBench::run);
         ALL.put("quota", QuotaBench::run);
+        ALL.put("failover-cost", FailoverCostBench::run);
     }
 
     @Spec CommandSpec spec;

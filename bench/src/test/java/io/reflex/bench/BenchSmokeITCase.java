@@ -61,6 +61,10 @@ class BenchSmokeITCase {
                 .allMatch(v -> v > 0);
         assertThat(figures("state-size", "checkpoint_mb")).hasSize(3).allMatch(v -> v > 0);
         assertThat(figures("quota", "admitted_requests")).hasSize(2).allMatch(v -> v > 0);
+        assertThat(figures("failover-cost", "llm_calls_after_the_loss"))
+                .as("with the journal none is bought again; without it, all 10")
+                .containsExactly(0.0, 10.0);
+        assertThat(figures("failover-cost", "unique_action_ids")).containsExactly(10.0, 10.0);
     }
 
     private List<Double> figures(String benchmark, String field) throws Exception {
