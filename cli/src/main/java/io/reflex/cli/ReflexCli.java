@@ -40,6 +40,8 @@ import picocli.CommandLine.Spec;
  *       and LLM it names.
  *   <li>{@code backtest JOBFILE --journal TOPIC [--from T] [--to T]}: the job bounded over its
  *       Kafka history, every answer replayed from a recorded journal ({@link BacktestCommand}).
+ *   <li>{@code tail TOPIC}: a topic's committed records, one readable line each ({@link
+ *       TailCommand}).
  * </ul>
  *
  * Exit codes as in {@link Cli}: 0 done, 1 the job failed, 2 bad arguments or an invalid job file.
@@ -49,7 +51,12 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = Cli.Version.class,
         scope = ScopeType.INHERIT,
-        subcommands = {ReflexCli.Demo.class, ReflexCli.Run.class, BacktestCommand.class},
+        subcommands = {
+            ReflexCli.Demo.class,
+            ReflexCli.Run.class,
+            BacktestCommand.class,
+            TailCommand.class
+        },
         description = "Runs Reflex jobs on a local Flink MiniCluster.")
 public final class ReflexCli implements Callable<Integer> {
     private static final PrintStream OUT =
@@ -67,7 +74,8 @@ public final class ReflexCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command (demo, run or backtest)");
+        throw new ParameterException(
+                spec.commandLine(), "missing command (demo, run, backtest or tail)");
     }
 
     @Command(

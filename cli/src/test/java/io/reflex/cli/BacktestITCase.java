@@ -188,6 +188,53 @@ class BacktestITCase {
                     .isEqualTo(misses);
             assertThat(asked.answersByRequestId()).hasSize((int) misses);
         }
+
+        // reflex tail reads the actions and the journal back, one readable line each.
+        String b = kafka.bootstrapServers();
+        String run1 = "actions-bt-" + s + ".run1";
+        Result all =
+                launch(
+                        "tail",
+                        run1,
+                        "--bootstrap-servers",
+                        b,
+                        "--from-beginning",
+                        "--max",
+                        "12",
+                        "--duration",
+                        "60s");
+        assertThat(all.exit()).as(all.output()).isZero();
+        assertThat(all.output().lines().filter(l -> l.contains("  action  BT"))).hasSize(KEYS);
+        Result one =
+                launch(
+                        "tail",
+                        run1,
+                        "--bootstrap-servers",
+                        b,
+                        "--from-beginning",
+                        "--key",
+                        "BT3",
+                        "--duration",
+                        "10s");
+        assertThat(one.exit()).as(one.output()).isZero();
+        assertThat(one.output().lines().filter(l -> l.contains("  action  ")))
+                .singleElement()
+                .asString()
+                .contains("action  BT3 ");
+        Result entries =
+                launch(
+                        "tail",
+                        journal,
+                        "--bootstrap-servers",
+                        b,
+                        "--from-beginning",
+                        "--max",
+                        "1",
+                        "--duration",
+                        "60s");
+        assertThat(entries.exit()).as(entries.output()).isZero();
+        assertThat(entries.output())
+                .containsPattern("  journal BT\\d+  request=[0-9a-f]{32} triggers=1");
     }
 
     /** The committed record values of {@code topic}, as text, sorted. */

@@ -55,7 +55,7 @@ class ReflexCliTest {
         assertThat(r.output()).contains("Missing required parameter: 'JOBFILE'");
         Result none = cli();
         assertThat(none.exit()).isEqualTo(2);
-        assertThat(none.output()).contains("missing command (demo, run or backtest)");
+        assertThat(none.output()).contains("missing command (demo, run, backtest or tail)");
         Result noJournal = cli("backtest", "job.yaml");
         assertThat(noJournal.exit()).isEqualTo(2);
         assertThat(noJournal.output()).contains("Missing required option: '--journal=TOPIC'");
@@ -85,7 +85,7 @@ class ReflexCliTest {
 
     @Test
     void everyCommandHasHelp() throws Exception {
-        for (String command : List.of("demo", "run", "backtest")) {
+        for (String command : List.of("demo", "run", "backtest", "tail")) {
             Result r = cli(command, "--help");
             assertThat(r.exit()).as(command).isZero();
             assertThat(r.output()).as(command).contains("Usage: reflex " + command);
