@@ -8,7 +8,6 @@ import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedGenerator;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,9 +23,6 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * LLM calls bought again after a TaskManager is lost, with the response journal and without it. The
@@ -110,22 +106,7 @@ final class FailoverCostBench {
         String news = "failover-news-" + s;
         String actions = "failover-actions-" + s;
         kafka.createTopics(1, news, actions, "failover-dlq-" + s);
-        try (Producer<byte[], byte[]> p =
-                new KafkaProducer<>(FeedGenerator.producerProperties(kafka.bootstrapServers()))) {
-            for (int i = 0; i < requests; i++) {
-                String json =
-                        "{\"id\":\"f"
-                                + i
-                                + "\",\"symbol\":\"FC"
-                                + i
-                                + "\",\"headline\":\"FC"
-                                + i
-                                + " fraud probe\",\"ts\":"
-                                + (1_000 + i)
-                                + "}";
-                p.send(new ProducerRecord<>(news, json.getBytes(StandardCharsets.UTF_8))).get();
-            }
-        }
+        FeedGenerator.produceAlarmingNews(kafka.bootstrapServers(), news, "f", "FC", requests);
         try (StubLlmServer stub =
                 StubLlmServer.start(
                         0, StubLlmServer.Settings.healthy().withLatency(latencyMs, 0), 5)) {

@@ -2,8 +2,6 @@ package io.reflex.cli;
 
 import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
-import io.reflex.jobs.config.JobFileException;
-import io.reflex.jobs.config.JobFileParser;
 import io.reflex.jobs.kafka.KafkaPreflight;
 import io.reflex.operators.journal.JournalOptions;
 import java.io.PrintStream;
@@ -18,11 +16,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -87,13 +83,7 @@ final class BacktestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long fromMs = "earliest".equals(from) ? -1 : time("--from", from);
         long toMs = to == null ? -1 : time("--to", to);
-        JobFile live;
-        try {
-            live = JobFileParser.withSystemEnv().parse(file);
-        } catch (JobFileException e) {
-            System.err.println(e.getMessage());
-            return Cli.USAGE;
-        }
+        JobFile live = Cli.jobFile(file, System.getenv());
         if (live.sources().isEmpty()) {
             System.err.println(
                     "reflex backtest: " + file + " has no Kafka source; a backtest reads history");
@@ -203,18 +193,11 @@ final class BacktestCommand implements Callable<Integer> {
                                 + sinks.bootstrapServers());
             }
             for (String t : List.of(sinks.actionsTopic(), sinks.deadLetterTopic())) {
-                if (topics.contains(t)) {
-                    continue;
-                }
-                try {
-                    admin.createTopics(List.of(new NewTopic(t, Optional.empty(), Optional.empty())))
-                            .all()
-                            .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                if (KafkaPreflight.createIfMissing(
+                        admin,
+                        new NewTopic(t, Optional.empty(), Optional.empty()),
+                        ADMIN_TIMEOUT)) {
                     OUT.println("created topic " + t);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw e;
-                    }
                 }
             }
         }

@@ -2,8 +2,6 @@ package io.reflex.cli;
 
 import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
-import io.reflex.jobs.config.JobFileException;
-import io.reflex.jobs.config.JobFileParser;
 import io.reflex.jobs.kafka.KafkaPreflight;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedGenerator;
@@ -148,7 +146,7 @@ public final class ReflexCli implements Callable<Integer> {
     }
 
     private static int run(Path file, Duration duration) throws Exception {
-        JobFile job = parse(file, System.getenv());
+        JobFile job = Cli.jobFile(file, System.getenv());
         List<String> missing = KafkaPreflight.problems(job, PREFLIGHT_TIMEOUT);
         if (!missing.isEmpty()) {
             System.err.println(preflightFailure(file, missing));
@@ -201,7 +199,7 @@ public final class ReflexCli implements Callable<Integer> {
             }
             FeedServer news = FeedServer.start(new FeedServer.Settings(3, 0, null, 0, true), 11);
             env.put("REFLEX_NEWS_FEED_URL", news.url());
-            JobFile job = parse(file, env);
+            JobFile job = Cli.jobFile(file, env);
             AtomicBoolean stopFeed = new AtomicBoolean();
             AtomicLong produced = new AtomicLong();
             FeedGenerator.Options d = FeedGenerator.Options.defaults(System.currentTimeMillis());
@@ -249,15 +247,6 @@ public final class ReflexCli implements Callable<Integer> {
                 }
                 news.close();
             }
-        }
-    }
-
-    private static JobFile parse(Path file, Map<String, String> env) {
-        try {
-            return new JobFileParser(env).parse(file);
-        } catch (JobFileException e) {
-            System.err.println(e.getMessage());
-            throw new Cli.Exit(Cli.USAGE);
         }
     }
 

@@ -3,8 +3,6 @@ package io.reflex.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
-import io.reflex.jobs.config.JobFileException;
-import io.reflex.jobs.config.JobFileParser;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.TopicReader;
 import java.io.PrintStream;
@@ -73,13 +71,7 @@ final class TailCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Properties props = new Properties();
         if (jobFile != null) {
-            JobFile job;
-            try {
-                job = JobFileParser.withSystemEnv().parse(jobFile);
-            } catch (JobFileException e) {
-                System.err.println(e.getMessage());
-                return Cli.USAGE;
-            }
+            JobFile job = Cli.jobFile(jobFile, System.getenv());
             props.putAll(job.sinks().properties());
             if (bootstrapServers == null) {
                 bootstrapServers = job.sinks().bootstrapServers();

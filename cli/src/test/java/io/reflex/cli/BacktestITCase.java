@@ -21,9 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,22 +60,7 @@ class BacktestITCase {
         String news = "news-bt-" + s;
         String journal = "journal-bt-" + s;
         kafka.createTopics(2, news, "actions-bt-" + s, "dlq-bt-" + s);
-        try (Producer<byte[], byte[]> p =
-                new KafkaProducer<>(FeedGenerator.producerProperties(kafka.bootstrapServers()))) {
-            for (int i = 0; i < KEYS; i++) {
-                String json =
-                        "{\"id\":\"x"
-                                + i
-                                + "\",\"symbol\":\"BT"
-                                + i
-                                + "\",\"headline\":\"BT"
-                                + i
-                                + " fraud probe\",\"ts\":"
-                                + (1_000 + i)
-                                + "}";
-                p.send(new ProducerRecord<>(news, json.getBytes(StandardCharsets.UTF_8))).get();
-            }
-        }
+        FeedGenerator.produceAlarmingNews(kafka.bootstrapServers(), news, "x", "BT", KEYS);
 
         // Record: a live run over the topic, its answers kept in the journal.
         try (StubLlmServer live = StubLlmServer.start()) {

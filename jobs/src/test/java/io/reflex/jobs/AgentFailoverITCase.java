@@ -15,7 +15,6 @@ import io.reflex.sandbox.FeedGenerator;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,9 +35,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectClusterClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -196,28 +192,11 @@ class AgentFailoverITCase {
     /** Writes one alarming headline per key; the action ids their decisions must have. */
     private static Set<String> writeNews(EmbeddedKafka kafka, String news, String job)
             throws Exception {
+        FeedGenerator.produceAlarmingNews(kafka.bootstrapServers(), news, "x", "FO", TRIGGERS);
         Set<String> expected = new HashSet<>();
-        try (Producer<byte[], byte[]> p =
-                new KafkaProducer<>(FeedGenerator.producerProperties(kafka.bootstrapServers()))) {
-            for (int i = 0; i < TRIGGERS; i++) {
-                String id = "x" + i;
-                long ts = 1_000 + i;
-                String json =
-                        "{\"id\":\""
-                                + id
-                                + "\",\"symbol\":\"FO"
-                                + i
-                                + "\",\"headline\":\"FO"
-                                + i
-                                + " fraud probe\",\"ts\":"
-                                + ts
-                                + "}";
-                // Synchronously, so that a failed write fails here and not as a missing request.
-                p.send(new ProducerRecord<>(news, json.getBytes(StandardCharsets.UTF_8))).get();
-                Trigger t = new Trigger("alarming-news", "FO" + i, ts, List.of(id), "");
-                expected.add(ActionIds.actionId(ActionIds.requestId(job, t), 0));
-            }
-            p.flush();
+        for (int i = 0; i < TRIGGERS; i++) {
+            Trigger t = new Trigger("alarming-news", "FO" + i, 1_000 + i, List.of("x" + i), "");
+            expected.add(ActionIds.actionId(ActionIds.requestId(job, t), 0));
         }
         return expected;
     }

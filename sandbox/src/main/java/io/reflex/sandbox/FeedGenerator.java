@@ -130,7 +130,30 @@ public final class FeedGenerator {
         return new FeedRecord(TRADES_TOPIC, symbol, n.toString(), ts);
     }
 
-    /** Producer settings for a feed: idempotent, acknowledged by all replicas. */
+    /**
+     * Writes {@code n} alarming headlines to {@code topic}, one per key, and waits for each: record
+     * {@code i} is {@code
+     * {"id":"<idPrefix>i","symbol":"<symbolPrefix>i","headline":"<symbolPrefix>i fraud
+     * probe","ts":1000+i}}, so a rule matching {@code fraud} fires once per key.
+     */
+    public static void produceAlarmingNews(
+            String bootstrapServers, String topic, String idPrefix, String symbolPrefix, int n)
+            throws Exception {
+        try (Producer<byte[], byte[]> p =
+                new KafkaProducer<>(producerProperties(bootstrapServers))) {
+            for (int i = 0; i < n; i++) {
+                ObjectNode news = MAPPER.createObjectNode();
+                news.put("id", idPrefix + i);
+                news.put("symbol", symbolPrefix + i);
+                news.put("headline", symbolPrefix + i + " fraud probe");
+                news.put("ts", 1_000 + i);
+                // Synchronously, so that a failed write fails here and not as a missing request.
+                p.send(new ProducerRecord<>(topic, MAPPER.writeValueAsBytes(news))).get();
+            }
+        }
+    }
+
+    /** Producer settings for a feed: acknowledged by all replicas, and not idempotent (below). */
     public static Properties producerProperties(String bootstrapServers) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

@@ -5,8 +5,6 @@ import io.reflex.cli.ReflexCli;
 import io.reflex.jobs.ReflexJob;
 import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
-import io.reflex.jobs.config.JobFileException;
-import io.reflex.jobs.config.JobFileParser;
 import io.reflex.jobs.kafka.KafkaPreflight;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -298,13 +296,7 @@ public final class ClusterCli implements Callable<Integer> {
      * before anything reaches the cluster.
      */
     private static JobFile valid(Path jobFile) {
-        JobFile job;
-        try {
-            job = JobFileParser.withSystemEnv().parse(jobFile);
-        } catch (JobFileException e) {
-            System.err.println(e.getMessage());
-            throw new Cli.Exit(Cli.USAGE);
-        }
+        JobFile job = Cli.jobFile(jobFile, System.getenv());
         List<String> problems = KafkaPreflight.problems(job, ReflexCli.PREFLIGHT_TIMEOUT);
         if (!problems.isEmpty()) {
             System.err.println(ReflexCli.preflightFailure(jobFile, problems));

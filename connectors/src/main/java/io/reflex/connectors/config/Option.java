@@ -142,27 +142,22 @@ public final class Option<T> {
         }
 
         public Option<T> defaultValue(T value) {
-            return new Option<>(
-                    key,
-                    type,
-                    Objects.requireNonNull(value),
-                    false,
-                    null,
-                    "",
-                    null,
-                    null,
-                    List.of(),
-                    List.of());
+            return build(Objects.requireNonNull(value), false);
         }
 
         /** No default: the value is null (or empty, for lists and maps) when the key is absent. */
         public Option<T> noDefaultValue() {
-            return new Option<>(key, type, null, false, null, "", null, null, List.of(), List.of());
+            return build(null, false);
         }
 
         /** The key must be given, and a text must not be empty. */
         public Option<T> required() {
-            return new Option<>(key, type, null, true, null, "", null, null, List.of(), List.of());
+            return build(null, true);
+        }
+
+        private Option<T> build(T defaultValue, boolean required) {
+            return new Option<>(
+                    key, type, defaultValue, required, null, "", null, null, List.of(), List.of());
         }
     }
 

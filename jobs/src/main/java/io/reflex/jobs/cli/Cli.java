@@ -1,9 +1,14 @@
 package io.reflex.jobs.cli;
 
 import io.reflex.connectors.config.Durations;
+import io.reflex.jobs.config.JobFile;
+import io.reflex.jobs.config.JobFileException;
+import io.reflex.jobs.config.JobFileParser;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.apache.commons.lang3.exception.ExceptionUtils;
 import org.apache.flink.runtime.util.EnvironmentInformation;
 import picocli.CommandLine;
@@ -41,6 +46,19 @@ public final class Cli {
         public Exit(int code) {
             super(null, null, false, false);
             this.code = code;
+        }
+    }
+
+    /**
+     * The job file at {@code file}, with {@code ${VAR}}s from {@code env}. A refused file has every
+     * problem printed, and the command ends with {@link #USAGE}.
+     */
+    public static JobFile jobFile(Path file, Map<String, String> env) {
+        try {
+            return new JobFileParser(env).parse(file);
+        } catch (JobFileException e) {
+            System.err.println(e.getMessage());
+            throw new Exit(USAGE);
         }
     }
 

@@ -193,8 +193,6 @@ public final class JobFileOptions {
 
     // ---- sinks
 
-    public static final Option<String> SINK_BOOTSTRAP_SERVERS = BOOTSTRAP_SERVERS;
-
     public static final Option<String> ACTIONS_TOPIC =
             Option.key("actions-topic")
                     .stringType()

@@ -310,7 +310,7 @@ public final class JobFileParser {
                             + " allows; lower it, or raise properties.max.request.size");
         }
         return new JobFile.SinkSpec(
-                s.get(JobFileOptions.SINK_BOOTSTRAP_SERVERS),
+                s.get(JobFileOptions.BOOTSTRAP_SERVERS),
                 actions,
                 dlq,
                 "exactly-once".equals(s.get(JobFileOptions.DELIVERY)),

@@ -206,7 +206,7 @@ public final class JobFileSections {
             new OptionGroup(
                     "sinks",
                     List.of(
-                            JobFileOptions.SINK_BOOTSTRAP_SERVERS,
+                            JobFileOptions.BOOTSTRAP_SERVERS,
                             JobFileOptions.ACTIONS_TOPIC,
                             JobFileOptions.DEAD_LETTER_TOPIC,
                             JobFileOptions.DELIVERY,

@@ -34,11 +34,7 @@ final class Section {
         this.env = env;
     }
 
-    String path() {
-        return path;
-    }
-
-    String at(String key) {
+    private String at(String key) {
         return path.isEmpty() ? key : path + "." + key;
     }
 
@@ -188,7 +184,7 @@ final class Section {
     }
 
     /** The Levenshtein distance: the single-character edits that turn {@code a} into {@code b}. */
-    static int editDistance(String a, String b) {
+    private static int editDistance(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {
@@ -215,7 +211,7 @@ final class Section {
                 : String.join(", ", values.subList(0, last)) + " or " + values.get(last);
     }
 
-    String string(String key, String fallback) {
+    private String string(String key, String fallback) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {
             return fallback;
@@ -227,7 +223,7 @@ final class Section {
         return EnvSubstitution.apply(v.asText(), env, at(key), problems);
     }
 
-    String requiredString(String key) {
+    private String requiredString(String key) {
         String s = string(key, null);
         if (s == null || s.isBlank()) {
             if (s == null) {

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -29,7 +28,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -37,11 +35,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The response journal on a Kafka topic, on the sinks' brokers with the sinks' client properties.
- * Appends go through an idempotent producer outside any transaction (so they outlive the job's
- * failure), keyed by request id, to the partition of the entry's key group; the producer retries a
- * failed write for up to its delivery timeout, and a write that still fails is counted and logged
- * (its request's actions are emitted regardless). The topic is created compacted, with the
- * journal's retention, when missing.
+ * Appends go through a producer outside any transaction (so they outlive the job's failure), keyed
+ * by request id, to the partition of the entry's key group; the producer retries a failed write for
+ * up to its delivery timeout, and a write that still fails is counted and logged (its request's
+ * actions are emitted regardless). The topic is created compacted, with the journal's retention,
+ * when missing.
  */
 public final class KafkaAnswerJournal implements AnswerJournal {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaAnswerJournal.class);
@@ -74,7 +72,11 @@ public final class KafkaAnswerJournal implements AnswerJournal {
         Properties p = new Properties();
         p.putAll(clientProperties);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        // Not idempotent: a retry may write an entry twice, which the journal's readers take as
+        // one (they key entries by request id, and compaction keeps one), while an idempotent
+        // producer was seen stuck for its whole delivery timeout on a topic just created (see
+        // FeedGenerator.producerProperties).
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -132,19 +134,12 @@ public final class KafkaAnswerJournal implements AnswerJournal {
                                                 "compact,delete",
                                                 "retention.ms",
                                                 Long.toString(options.retention().toMillis())));
-        try {
-            admin.createTopics(List.of(t))
-                    .all()
-                    .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (KafkaPreflight.createIfMissing(admin, t, ADMIN_TIMEOUT)) {
             LOG.info(
-                    "created the LLM journal topic {} ({} partitions, retention {})",
+                    "created the LLM journal topic {} ({} partitions, {})",
                     topic,
                     options.partitions(),
-                    options.retention());
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw e;
-            }
+                    options.recording() ? "kept without a time limit" : options.retention());
         }
         TopicDescription d =
                 admin.describeTopics(List.of(topic))

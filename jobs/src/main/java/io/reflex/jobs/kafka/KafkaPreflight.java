@@ -8,13 +8,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Checks, before a job starts, that the Kafka topics it names are there: every source topic exists,
@@ -88,6 +91,23 @@ public final class KafkaPreflight {
         p.setProperty(
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
         return Admin.create(p);
+    }
+
+    /**
+     * Creates {@code topic} unless it exists; any number of callers may race. Whether this call
+     * created it.
+     */
+    public static boolean createIfMissing(Admin admin, NewTopic topic, Duration timeout)
+            throws Exception {
+        try {
+            admin.createTopics(List.of(topic)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TopicExistsException) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     private static Set<String> topics(Admin admin, Duration timeout) throws Exception {

@@ -36,8 +36,7 @@ final class AgentBudget {
 
     private final long tokensPerKey;
     private final long microUsdPerSubtask;
-    private final double priceInputPerMillion;
-    private final double priceOutputPerMillion;
+    private final AgentOptions agent;
     private final int maxCompletionTokens;
     private long day = -1;
     private long spentMicroUsd;
@@ -51,8 +50,7 @@ final class AgentBudget {
             MetricGroup metrics) {
         this.tokensPerKey = budget.tokensPerKeyPerDay();
         this.microUsdPerSubtask = Math.round(budget.costPerDay() * 1e6 / parallelism);
-        this.priceInputPerMillion = agent.priceInputPerMillion();
-        this.priceOutputPerMillion = agent.priceOutputPerMillion();
+        this.agent = agent;
         this.maxCompletionTokens = maxCompletionTokens;
         MetricGroup g = metrics.addGroup("reflex").addGroup("budget");
         exceeded = g.counter("budgetExceededTriggers");
@@ -96,7 +94,7 @@ final class AgentBudget {
         }
         if (microUsdPerSubtask > 0) {
             roll(today);
-            long cost = microUsd(promptTokens, maxCompletionTokens);
+            long cost = agent.costMicroUsd(promptTokens, maxCompletionTokens);
             if (spentMicroUsd + cost > microUsdPerSubtask) {
                 return "budget_exceeded: this subtask spent "
                         + spentMicroUsd
@@ -113,7 +111,7 @@ final class AgentBudget {
     KeyTokens spent(KeyTokens used, long promptTokens, long completionTokens, long now) {
         long today = now / DAY_MS;
         roll(today);
-        spentMicroUsd += microUsd(promptTokens, completionTokens);
+        spentMicroUsd += agent.costMicroUsd(promptTokens, completionTokens);
         KeyTokens k = used == null || used.day != today ? new KeyTokens(today, 0) : used;
         k.tokens += promptTokens + completionTokens;
         return k;
@@ -134,9 +132,5 @@ final class AgentBudget {
             day = today;
             spentMicroUsd = 0;
         }
-    }
-
-    private long microUsd(long prompt, long completion) {
-        return Math.round(prompt * priceInputPerMillion + completion * priceOutputPerMillion);
     }
 }

@@ -54,8 +54,7 @@ final class AgentJournal implements AutoCloseable {
     private final int maxParallelism;
     private final KeyGroupRange keyGroups;
     private final String model;
-    private final double priceInputPerMillion;
-    private final double priceOutputPerMillion;
+    private final AgentOptions agent;
     private final long groupWaitMs;
     private final JournalOptions options;
 
@@ -84,8 +83,7 @@ final class AgentJournal implements AutoCloseable {
         this.maxParallelism = maxParallelism;
         this.keyGroups = keyGroups;
         this.model = model;
-        this.priceInputPerMillion = agent.priceInputPerMillion();
-        this.priceOutputPerMillion = agent.priceOutputPerMillion();
+        this.agent = agent;
         this.groupWaitMs = options.groupWait().toMillis();
         this.options = options;
         int bound = options.maxRestoreEntries();
@@ -233,10 +231,7 @@ final class AgentJournal implements AutoCloseable {
             return null;
         }
         hits.inc();
-        costSavedMicroUsd.inc(
-                Math.round(
-                        entry.promptTokens() * priceInputPerMillion
-                                + entry.completionTokens() * priceOutputPerMillion));
+        costSavedMicroUsd.inc(agent.costMicroUsd(entry.promptTokens(), entry.completionTokens()));
         return new Served(entry, decided);
     }
 

@@ -78,10 +78,7 @@ final class AgentMetrics {
         latency.update(r.latencyMs());
         promptTokens.inc(r.promptTokens());
         completionTokens.inc(r.completionTokens());
-        costMicroUsd.inc(
-                Math.round(
-                        r.promptTokens() * agent.priceInputPerMillion()
-                                + r.completionTokens() * agent.priceOutputPerMillion()));
+        costMicroUsd.inc(agent.costMicroUsd(r.promptTokens(), r.completionTokens()));
     }
 
     /** An attempt failed, by cause (the counter is created on first use). */

@@ -147,6 +147,15 @@ public record AgentOptions(
                     .between(0.0, 1e6)
                     .withDescription("the price of a million completion tokens");
 
+    /**
+     * What {@code promptTokens} and {@code completionTokens} cost by the price table, in
+     * micro-dollars: the cost metric, the journal's savings and the daily budget all count with it.
+     */
+    public long costMicroUsd(long promptTokens, long completionTokens) {
+        return Math.round(
+                promptTokens * priceInputPerMillion + completionTokens * priceOutputPerMillion);
+    }
+
     /** Every setting at its default. */
     public static AgentOptions defaults() {
         return new AgentOptions(

@@ -113,18 +113,7 @@ final class AgentRequests {
                         metricGroup, agent, active, breaker, limiter, active::backlog, host::now);
         this.ends =
                 new RequestEnds(
-                        job,
-                        agent,
-                        host,
-                        active,
-                        watermarks,
-                        journal,
-                        metrics,
-                        (key, s) -> {
-                            if (!fromJournal(key, s)) {
-                                issue(key);
-                            }
-                        });
+                        job, agent, host, active, watermarks, journal, metrics, this::start);
     }
 
     ActiveKeys active() {
@@ -141,13 +130,12 @@ final class AgentRequests {
         AgentKeyState s = host.pending();
         if (s != null && s.pending != null && s.pending.journalGroup != null) {
             // Waiting for the rest of a recorded group: the next of them joins, any other ends it.
-            boolean joined = journal.join(s.pending, trigger);
-            if (!joined) {
+            if (!journal.join(s.pending, trigger)) {
                 backlog(s, trigger);
             }
             host.pending(s);
-            if (s.pending.journalGroup == null && !(joined && fromJournal(key, s))) {
-                issue(key);
+            if (s.pending.journalGroup == null) {
+                start(key, s);
             }
             return;
         }
@@ -160,13 +148,18 @@ final class AgentRequests {
         s.pending =
                 new PendingRequest(ActionIds.requestId(job, List.of(trigger)), List.of(trigger));
         ActiveKeys.Key k = active.activate(key);
-        if (journal != null && (s.pending.journalGroup = journal.recordedGroup(trigger)) != null) {
-            // A replayed trigger that starts a recorded request of several: wait for the rest.
-            host.pending(s);
-            waits.wake(key, k, ActiveKeys.Phase.GROUPING, host.now() + journal.groupWaitMs());
-            return;
-        }
+        s.pending.journalGroup = journal == null ? null : journal.recordedGroup(trigger);
         host.pending(s);
+        if (s.pending.journalGroup != null) {
+            // A replayed trigger that starts a recorded request of several: wait for the rest.
+            waits.wake(key, k, ActiveKeys.Phase.GROUPING, host.now() + journal.groupWaitMs());
+        } else {
+            start(key, s);
+        }
+    }
+
+    /** Starts the current key's new request: decided from the journal, or sent. */
+    private void start(Object key, AgentKeyState s) throws Exception {
         if (!fromJournal(key, s)) {
             issue(key);
         }
