@@ -16,7 +16,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 
 /**
- * Follows the actions topic as a {@code read_committed} consumer, from the offsets at which it
+ * Follows the action topics as a {@code read_committed} consumer, from the offsets at which it
  * started, and prints every committed action as one line. What it counts is what downstream
  * consumers see.
  */
@@ -30,13 +30,18 @@ final class ActionTail implements AutoCloseable {
     private final Thread thread;
     private volatile boolean stopping;
 
-    ActionTail(String bootstrapServers, String topic, PrintStream out) {
+    ActionTail(String bootstrapServers, List<String> topics, PrintStream out) {
         this.bootstrapServers = bootstrapServers;
         this.out = out;
         this.consumer = new KafkaConsumer<>(TopicReader.readCommittedProperties(bootstrapServers));
         this.partitions =
-                consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                        .map(p -> new TopicPartition(topic, p.partition()))
+                topics.stream()
+                        .flatMap(
+                                topic ->
+                                        consumer
+                                                .partitionsFor(topic, Duration.ofSeconds(30))
+                                                .stream()
+                                                .map(p -> new TopicPartition(topic, p.partition())))
                         .collect(Collectors.toList());
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);

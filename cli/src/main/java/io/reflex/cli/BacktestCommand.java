@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -137,15 +136,7 @@ final class BacktestCommand implements Callable<Integer> {
             sources.add(s.history(fromMs, toMs, s.groupId() + ".backtest"));
         }
         JobFile.SinkSpec sinks = live.sinks();
-        JobFile.SinkSpec backtestSinks =
-                new JobFile.SinkSpec(
-                        sinks.bootstrapServers(),
-                        actionsTopic != null ? actionsTopic : sinks.actionsTopic() + ".backtest",
-                        sinks.deadLetterTopic() + ".backtest",
-                        sinks.exactlyOnce(),
-                        sinks.transactionTimeout(),
-                        sinks.properties(),
-                        sinks.deadLetterMaxBytes());
+        JobFile.SinkSpec backtestSinks = sinks.renamed(t -> t + ".backtest", actionsTopic);
         JournalOptions j = live.journal();
         JournalOptions replay =
                 new JournalOptions(
@@ -192,13 +183,8 @@ final class BacktestCommand implements Callable<Integer> {
                                 + "' does not exist on "
                                 + sinks.bootstrapServers());
             }
-            for (String t : List.of(sinks.actionsTopic(), sinks.deadLetterTopic())) {
-                if (KafkaPreflight.createIfMissing(
-                        admin,
-                        new NewTopic(t, Optional.empty(), Optional.empty()),
-                        ADMIN_TIMEOUT)) {
-                    OUT.println("created topic " + t);
-                }
+            for (String t : KafkaPreflight.createSinkTopics(admin, sinks, 0, ADMIN_TIMEOUT)) {
+                OUT.println("created topic " + t);
             }
         }
         return Optional.empty();

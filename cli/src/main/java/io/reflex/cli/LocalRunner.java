@@ -105,7 +105,7 @@ final class LocalRunner {
                                 .build());
         int exit = 0;
         try (ActionTail tail =
-                new ActionTail(job.sinks().bootstrapServers(), job.sinks().actionsTopic(), out)) {
+                new ActionTail(job.sinks().bootstrapServers(), job.sinks().actionTopics(), out)) {
             cluster.start();
             URI ui = cluster.getRestAddress().get();
             StreamExecutionEnvironment env = new StreamExecutionEnvironment(conf);

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -163,12 +164,7 @@ public final class ReflexCli implements Callable<Integer> {
             throws Exception {
         OUT.println("reflex demo: starting the embedded Kafka broker ...");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            kafka.createTopics(
-                    2,
-                    FeedGenerator.TRADES_TOPIC,
-                    FeedGenerator.NEWS_TOPIC,
-                    "reflex.actions",
-                    "reflex.dlq");
+            kafka.createTopics(2, FeedGenerator.TRADES_TOPIC, FeedGenerator.NEWS_TOPIC);
             Map<String, String> env = new HashMap<>(System.getenv());
             env.put("REFLEX_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
             StubLlmServer stub = null;
@@ -200,6 +196,7 @@ public final class ReflexCli implements Callable<Integer> {
             FeedServer news = FeedServer.start(new FeedServer.Settings(3, 0, null, 0, true), 11);
             env.put("REFLEX_NEWS_FEED_URL", news.url());
             JobFile job = Cli.jobFile(file, env);
+            createSinkTopics(job.sinks());
             AtomicBoolean stopFeed = new AtomicBoolean();
             AtomicLong produced = new AtomicLong();
             FeedGenerator.Options d = FeedGenerator.Options.defaults(System.currentTimeMillis());
@@ -248,6 +245,21 @@ public final class ReflexCli implements Callable<Integer> {
                 news.close();
             }
         }
+    }
+
+    /** Creates the topics the demo's job writes, two partitions each, and lists them. */
+    private static void createSinkTopics(JobFile.SinkSpec sinks) throws Exception {
+        try (Admin admin =
+                KafkaPreflight.admin(
+                        sinks.bootstrapServers(), sinks.properties(), PREFLIGHT_TIMEOUT)) {
+            KafkaPreflight.createSinkTopics(admin, sinks, 2, PREFLIGHT_TIMEOUT);
+        }
+        StringBuilder topics = new StringBuilder("outputs:");
+        sinks.topicsByKey()
+                .forEach(
+                        (topic, key) ->
+                                topics.append("\n  ").append(key).append(" -> ").append(topic));
+        OUT.println(topics);
     }
 
     /** The preflight's problems as printed by {@code run} and {@code submit}. */

@@ -6,6 +6,7 @@ import io.reflex.jobs.config.JobFileOptions;
 import io.reflex.jobs.config.JobFileParser;
 import io.reflex.jobs.kafka.KafkaAnswerJournal;
 import io.reflex.jobs.kafka.KafkaConnectors;
+import io.reflex.operators.agent.AgentOutputs;
 import io.reflex.operators.agent.LlmAgentOperatorFactory;
 import io.reflex.operators.decide.LlmAsyncFunction;
 import io.reflex.operators.decide.LlmOutcome;
@@ -17,7 +18,9 @@ import io.reflex.operators.detect.DetectorOperator;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.DeadLetter;
 import io.reflex.operators.model.Event;
+import io.reflex.operators.model.KeyedJson;
 import io.reflex.operators.model.Trigger;
+import io.reflex.operators.state.StateChangelog;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -40,7 +43,9 @@ import picocli.CommandLine.Parameters;
  * own.
  *
  * <pre>
- * sources ─► decode ─► keyBy(key) ─► detect ─► LLM agent (keyed) ─► actions sink
+ * sources ─► decode ─► keyBy(key) ─► detect ─► LLM agent (keyed) ─► actions sink (routed by type)
+ *              │                        │             ├──────────► audit sink (optional)
+ *              │                        └─ state ─────┴─ state ──► state changelog ─► state sink
  *              └──────── dead letters ───────────────────┴───────► dead-letter sink
  * </pre>
  */
@@ -52,12 +57,41 @@ public final class ReflexJob {
     public static final String LLM_UID = "llm";
     public static final String AGENT_UID = "llm-agent";
     public static final String ROUTE_UID = "route-outcomes";
+    public static final String STATE_UID = "state-changelog";
 
     /** The side output that collects dead letters from every stage. */
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
 
+    /** The agent's audit records. */
+    public static final OutputTag<KeyedJson> AUDIT = AgentOutputs.tag("audit");
+
+    /** The detector's and the agent's halves of each key's state record. */
+    public static final OutputTag<KeyedJson> DETECTOR_STATE = AgentOutputs.tag("state-detector");
+
+    public static final OutputTag<KeyedJson> DECISION_STATE = AgentOutputs.tag("state-decisions");
+
     private ReflexJob() {}
+
+    /**
+     * Where the pipeline writes: actions and dead letters always; the audit log and the state
+     * changelog when the job file turns them on (null otherwise).
+     */
+    public record Outputs(
+            Sink<Action> actions,
+            Sink<DeadLetter> deadLetters,
+            Sink<KeyedJson> audit,
+            Sink<KeyedJson> state) {
+
+        /** The job file's Kafka sinks. */
+        public static Outputs kafka(JobFile job) {
+            return new Outputs(
+                    KafkaConnectors.actionsSink(job.name(), job.sinks()),
+                    KafkaConnectors.deadLetterSink(job.name(), job.sinks()),
+                    KafkaConnectors.auditSink(job.name(), job.sinks()),
+                    KafkaConnectors.stateSink(job.name(), job.sinks()));
+        }
+    }
 
     /**
      * Runs the job file given as the first argument (or after {@code --job-file}); {@code
@@ -80,10 +114,15 @@ public final class ReflexJob {
      * The keyed agent of {@code job}: with the response journal on the sinks' brokers unless the
      * job file turns it off.
      */
-    static LlmAgentOperatorFactory agentFactory(JobFile job) {
+    static LlmAgentOperatorFactory agentFactory(JobFile job, Outputs outputs) {
         LlmAgentOperatorFactory f =
                 new LlmAgentOperatorFactory(
                         job.name(), job.llm(), job.agent(), job.catalogue(), DEAD_LETTERS);
+        f.withOutputs(
+                new AgentOutputs(
+                        outputs.audit() != null ? AUDIT : null,
+                        job.sinks().auditIncludePrompt(),
+                        outputs.state() != null ? DECISION_STATE : null));
         if (job.budget().any()) {
             f.withBudget(job.budget());
         }
@@ -114,12 +153,7 @@ public final class ReflexJob {
         } else if (job.parallelism() > 0) {
             env.setParallelism(job.parallelism());
         }
-        defineWorkflow(
-                env,
-                job,
-                KafkaConnectors.sources(env, job),
-                KafkaConnectors.actionsSink(job.name(), job.sinks()),
-                KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+        defineWorkflow(env, job, KafkaConnectors.sources(env, job), Outputs.kafka(job));
     }
 
     /** RocksDB's compression per level: none for level 0, ZSTD for every level below. */
@@ -148,13 +182,23 @@ public final class ReflexJob {
         return conf;
     }
 
-    /** The pipeline between the given sources and sinks. */
+    /** The pipeline between the given sources and the actions and dead-letter sinks. */
     public static void defineWorkflow(
             StreamExecutionEnvironment env,
             JobFile job,
             DataStream<Decoded> input,
             Sink<Action> actions,
             Sink<DeadLetter> deadLetters) {
+        defineWorkflow(env, job, input, new Outputs(actions, deadLetters, null, null));
+    }
+
+    /**
+     * The pipeline between the given sources and sinks. The audit and state sinks, when given, need
+     * the agent operator (the job file's parser refuses them with the stateless one).
+     */
+    public static void defineWorkflow(
+            StreamExecutionEnvironment env, JobFile job, DataStream<Decoded> input, Outputs sinks) {
+        boolean stateOn = sinks.state() != null;
         SingleOutputStreamOperator<Event> events =
                 input.process(new DecodedSplitter(DEAD_LETTERS)).uid(DECODE_UID).name("Decode");
         SingleOutputStreamOperator<Trigger> triggers =
@@ -162,7 +206,10 @@ public final class ReflexJob {
                         .transform(
                                 "Detect",
                                 TypeInformation.of(Trigger.class),
-                                new DetectorOperator(new Detector(job.detector())))
+                                new DetectorOperator(
+                                        new Detector(job.detector()),
+                                        stateOn ? DETECTOR_STATE : null,
+                                        job.sinks().stateInterval()))
                         .uid(DETECTOR_UID);
         SingleOutputStreamOperator<Action> routed;
         if (JobFileOptions.STATELESS.equals(job.llmOperator())) {
@@ -181,13 +228,30 @@ public final class ReflexJob {
                             .transform(
                                     "LLM agent",
                                     TypeInformation.of(Action.class),
-                                    agentFactory(job))
+                                    agentFactory(job, sinks))
                             .uid(AGENT_UID);
+            if (sinks.audit() != null) {
+                routed.getSideOutput(AUDIT)
+                        .sinkTo(sinks.audit())
+                        .uid(KafkaConnectors.AUDIT_SINK_UID)
+                        .name("Audit sink");
+            }
+            if (stateOn) {
+                triggers.getSideOutput(DETECTOR_STATE)
+                        .keyBy(KeyedJson::key)
+                        .connect(routed.getSideOutput(DECISION_STATE).keyBy(KeyedJson::key))
+                        .process(new StateChangelog(job.detector().stateTtl()))
+                        .uid(STATE_UID)
+                        .name("State changelog")
+                        .sinkTo(sinks.state())
+                        .uid(KafkaConnectors.STATE_SINK_UID)
+                        .name("State sink");
+            }
         }
-        routed.sinkTo(actions).uid(KafkaConnectors.ACTIONS_SINK_UID).name("Actions sink");
+        routed.sinkTo(sinks.actions()).uid(KafkaConnectors.ACTIONS_SINK_UID).name("Actions sink");
         events.getSideOutput(DEAD_LETTERS)
                 .union(routed.getSideOutput(DEAD_LETTERS))
-                .sinkTo(deadLetters)
+                .sinkTo(sinks.deadLetters())
                 .uid(KafkaConnectors.DEAD_LETTER_SINK_UID)
                 .name("Dead-letter sink");
     }

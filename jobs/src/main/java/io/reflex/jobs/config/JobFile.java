@@ -180,6 +180,13 @@ public record JobFile(
      * @param transactionTimeout the producer's transaction timeout (at most 15 minutes)
      * @param properties extra Kafka client properties
      * @param deadLetterMaxBytes a dead letter carries at most this many bytes of its raw record
+     * @param actionRoutes the action types that go to a topic other than {@code actionsTopic}, and
+     *     their topics
+     * @param auditTopic the audit topic: one record per LLM interaction; null when off
+     * @param auditIncludePrompt whether audit records carry the prompt's text
+     * @param stateTopic the compacted per-key state changelog; null when off
+     * @param stateInterval a key's state is written at most once per this interval, plus once on
+     *     each decision
      */
     public record SinkSpec(
             String bootstrapServers,
@@ -188,8 +195,68 @@ public record JobFile(
             boolean exactlyOnce,
             Duration transactionTimeout,
             Map<String, String> properties,
-            int deadLetterMaxBytes)
+            int deadLetterMaxBytes,
+            Map<String, String> actionRoutes,
+            String auditTopic,
+            boolean auditIncludePrompt,
+            String stateTopic,
+            Duration stateInterval)
             implements Serializable {
+
+        /** The topic that actions of {@code type} go to. */
+        public String actionTopic(String type) {
+            return actionRoutes.getOrDefault(type, actionsTopic);
+        }
+
+        /** Every topic actions go to: the default first, then the routed ones, each once. */
+        public List<String> actionTopics() {
+            java.util.LinkedHashSet<String> topics = new java.util.LinkedHashSet<>();
+            topics.add(actionsTopic);
+            topics.addAll(actionRoutes.values());
+            return List.copyOf(topics);
+        }
+
+        /**
+         * Every topic these sinks write, each with the job-file key that names it: the action
+         * topics, the dead-letter topic, and the audit and state topics when on.
+         */
+        public Map<String, String> topicsByKey() {
+            Map<String, String> out = new java.util.LinkedHashMap<>();
+            out.put(actionsTopic, "sinks.actions-topic");
+            actionRoutes.forEach(
+                    (type, topic) -> out.putIfAbsent(topic, "actions[" + type + "].topic"));
+            out.put(deadLetterTopic, "sinks.dead-letter-topic");
+            if (auditTopic != null) {
+                out.put(auditTopic, "sinks.audit-topic");
+            }
+            if (stateTopic != null) {
+                out.put(stateTopic, "sinks.state-topic");
+            }
+            return out;
+        }
+
+        /**
+         * These sinks with every topic renamed by {@code rename}, and the default actions topic
+         * {@code actionsTopic} when not null: for a backtest, which writes beside the live topics.
+         */
+        public SinkSpec renamed(
+                java.util.function.UnaryOperator<String> rename, String actionsTopic) {
+            Map<String, String> routes = new java.util.LinkedHashMap<>();
+            actionRoutes.forEach((type, topic) -> routes.put(type, rename.apply(topic)));
+            return new SinkSpec(
+                    bootstrapServers,
+                    actionsTopic != null ? actionsTopic : rename.apply(this.actionsTopic),
+                    rename.apply(deadLetterTopic),
+                    exactlyOnce,
+                    transactionTimeout,
+                    properties,
+                    deadLetterMaxBytes,
+                    routes,
+                    auditTopic == null ? null : rename.apply(auditTopic),
+                    auditIncludePrompt,
+                    stateTopic == null ? null : rename.apply(stateTopic),
+                    stateInterval);
+        }
 
         /** The producer's defaults for the two settings that bound one record. */
         private static final long DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;

@@ -191,6 +191,15 @@ public final class JobFileOptions {
                     .withDefaultText("empty object")
                     .withDescription("a JSON Schema (type `object`) for the action's parameters");
 
+    public static final Option<String> ACTION_TOPIC =
+            Option.key("topic")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDefaultText("`sinks.actions-topic`")
+                    .withDescription(
+                            "the topic this type's actions go to; every action topic is written in"
+                                    + " the same checkpoint's transactions");
+
     // ---- sinks
 
     public static final Option<String> ACTIONS_TOPIC =
@@ -238,4 +247,42 @@ public final class JobFileOptions {
                     .mapType()
                     .noDefaultValue()
                     .withDescription("extra Kafka producer properties");
+
+    public static final Option<String> AUDIT_TOPIC =
+            Option.key("audit-topic")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDefaultText("off")
+                    .withDescription(
+                            "one record per LLM interaction, keyed by entity: request, triggers,"
+                                    + " model, tokens, cost, latency, attempts, outcome and the"
+                                    + " validated decision (`docs/audit.schema.json`); needs"
+                                    + " `llm.operator: agent`");
+
+    public static final Option<Boolean> AUDIT_INCLUDE_PROMPT =
+            Option.key("audit-include-prompt")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "also write the prompt's messages into each audit record; event text"
+                                    + " can be sensitive");
+
+    public static final Option<String> STATE_TOPIC =
+            Option.key("state-topic")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDefaultText("off")
+                    .withDescription(
+                            "a compacted changelog of each key's state: its rules' statistics,"
+                                    + " last trigger, last decision and memory note"
+                                    + " (`docs/state.schema.json`); needs `llm.operator: agent`");
+
+    public static final Option<Duration> STATE_INTERVAL =
+            Option.key("state-interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(1))
+                    .between(Duration.ofMillis(10), Duration.ofHours(1))
+                    .withDescription(
+                            "a key's state is written at most once per interval while its events"
+                                    + " change it, plus once on each decision");
 }

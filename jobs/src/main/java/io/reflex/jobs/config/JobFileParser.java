@@ -123,8 +123,9 @@ public final class JobFileParser {
                         llmSection.section("journal", false),
                         llmSection.section("replay", false));
         BudgetOptions budget = LlmSections.budget(llmSection.section("budget", false), agent);
-        ActionCatalogue catalogue = catalogue(top);
-        JobFile.SinkSpec sinks = sinks(top.section("sinks", true));
+        Map<String, String> routes = new LinkedHashMap<>();
+        ActionCatalogue catalogue = catalogue(top, routes);
+        JobFile.SinkSpec sinks = sinks(top.section("sinks", true), routes, llmOperator);
 
         if (!problems.isEmpty()) {
             throw new JobFileException(name, problems);
@@ -241,7 +242,8 @@ public final class JobFileParser {
         return ("aeiou".indexOf(word.charAt(0)) >= 0 ? "an " : "a ") + word;
     }
 
-    private static ActionCatalogue catalogue(Section top) {
+    /** The catalogue; the types given a topic of their own are put in {@code routes}. */
+    private static ActionCatalogue catalogue(Section top, Map<String, String> routes) {
         Map<String, ActionCatalogue.ActionType> types = new LinkedHashMap<>();
         for (Section a : top.sections("actions", true)) {
             a.onlyKeys(JobFileSections.ACTION);
@@ -254,6 +256,14 @@ public final class JobFileParser {
             }
             if (types.containsKey(type)) {
                 a.problem("type", "duplicate action type '" + type + "'");
+            }
+            String topic = a.get(JobFileOptions.ACTION_TOPIC);
+            if (topic != null) {
+                if (topic.isBlank()) {
+                    a.problem("topic", "must not be empty");
+                } else {
+                    routes.put(type, topic);
+                }
             }
             String schema = paramsSchema(a, (JsonNode) a.get(JobFileOptions.ACTION_PARAMS));
             if (schema != null) {
@@ -288,12 +298,42 @@ public final class JobFileParser {
         }
     }
 
-    private static JobFile.SinkSpec sinks(Section s) {
+    private static JobFile.SinkSpec sinks(
+            Section s, Map<String, String> routes, String llmOperator) {
         s.onlyKeys(JobFileSections.SINKS);
         String actions = s.get(JobFileOptions.ACTIONS_TOPIC);
         String dlq = s.get(JobFileOptions.DEAD_LETTER_TOPIC);
         if (actions.equals(dlq)) {
             s.problem("dead-letter-topic", "must differ from actions-topic");
+        }
+        routes.forEach(
+                (type, topic) -> {
+                    if (topic.equals(dlq)) {
+                        s.problem(
+                                "dead-letter-topic",
+                                "must differ from the topic of action type '" + type + "'");
+                    }
+                });
+        String audit = s.get(JobFileOptions.AUDIT_TOPIC);
+        String state = s.get(JobFileOptions.STATE_TOPIC);
+        Set<String> written = new HashSet<>(routes.values());
+        written.add(actions);
+        written.add(dlq);
+        String[][] outputs = {{"audit-topic", audit}, {"state-topic", state}};
+        for (String[] output : outputs) {
+            String topic = output[1];
+            if (topic == null) {
+                continue;
+            }
+            if (!written.add(topic)) {
+                s.problem(output[0], "must differ from every other topic the job writes");
+            }
+            if (JobFileOptions.STATELESS.equals(llmOperator)) {
+                s.problem(
+                        output[0],
+                        "needs llm.operator: agent (the stateless operator keeps no per-key state"
+                                + " or request history)");
+            }
         }
         Map<String, String> properties = s.get(JobFileOptions.SINK_PROPERTIES);
         int deadLetterMaxBytes = s.get(JobFileOptions.DEAD_LETTER_MAX_BYTES);
@@ -316,6 +356,11 @@ public final class JobFileParser {
                 "exactly-once".equals(s.get(JobFileOptions.DELIVERY)),
                 s.get(JobFileOptions.TRANSACTION_TIMEOUT),
                 properties,
-                deadLetterMaxBytes);
+                deadLetterMaxBytes,
+                Map.copyOf(routes),
+                audit,
+                s.get(JobFileOptions.AUDIT_INCLUDE_PROMPT),
+                state,
+                s.get(JobFileOptions.STATE_INTERVAL));
     }
 }

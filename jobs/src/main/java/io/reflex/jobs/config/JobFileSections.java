@@ -200,7 +200,8 @@ public final class JobFileSections {
                     List.of(
                             JobFileOptions.ACTION_TYPE,
                             JobFileOptions.ACTION_DESCRIPTION,
-                            JobFileOptions.ACTION_PARAMS));
+                            JobFileOptions.ACTION_PARAMS,
+                            JobFileOptions.ACTION_TOPIC));
 
     public static final OptionGroup SINKS =
             new OptionGroup(
@@ -212,6 +213,10 @@ public final class JobFileSections {
                             JobFileOptions.DELIVERY,
                             JobFileOptions.TRANSACTION_TIMEOUT,
                             JobFileOptions.DEAD_LETTER_MAX_BYTES,
+                            JobFileOptions.AUDIT_TOPIC,
+                            JobFileOptions.AUDIT_INCLUDE_PROMPT,
+                            JobFileOptions.STATE_TOPIC,
+                            JobFileOptions.STATE_INTERVAL,
                             JobFileOptions.SINK_PROPERTIES));
 
     /** The top of the file: each section's key, and its keys' group. */

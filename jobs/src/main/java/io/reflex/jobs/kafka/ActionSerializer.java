@@ -3,36 +3,53 @@ package io.reflex.jobs.kafka;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.ActionJson;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Writes an action: the entity key as record key, the JSON value, and the action id, type and
- * schema version as headers. The record timestamp is the trigger's event time when the topic
- * accepts it. An action the broker would refuse goes to the dead-letter topic instead, as a minimal
- * dead letter in the same transaction ({@link SinkRecordGuard}).
+ * Writes an action to its type's topic ({@code actions[].topic}, else the actions topic): the
+ * entity key as record key, the JSON value, and the action id, type and schema version as headers.
+ * The record timestamp is the trigger's event time when the topic accepts it. An action the broker
+ * would refuse goes to the dead-letter topic instead, as a minimal dead letter in the same
+ * transaction ({@link SinkRecordGuard}).
  */
 public final class ActionSerializer implements KafkaRecordSerializationSchema<Action> {
     private static final long serialVersionUID = 1L;
 
-    private final String topic;
+    private final String defaultTopic;
+    private final Map<String, String> routes;
     private final SinkRecordGuard guard;
 
+    /** Writes every action to {@code topic}. */
     public ActionSerializer(String topic, SinkRecordGuard guard) {
-        this.topic = topic;
+        this(topic, Map.of(), guard);
+    }
+
+    /**
+     * Writes actions of the types in {@code routes} to their topic, the others to {@code topic}.
+     */
+    public ActionSerializer(String topic, Map<String, String> routes, SinkRecordGuard guard) {
+        this.defaultTopic = topic;
+        this.routes = Map.copyOf(routes);
         this.guard = guard;
     }
 
     @Override
     public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sink) {
-        guard.open(context, List.of(topic));
+        List<String> topics = new ArrayList<>();
+        topics.add(defaultTopic);
+        routes.values().stream().filter(t -> !topics.contains(t)).forEach(topics::add);
+        guard.open(context, topics);
     }
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(
             Action action, KafkaSinkContext context, Long timestamp) {
+        String topic = routes.getOrDefault(action.type(), defaultTopic);
         ProducerRecord<byte[], byte[]> record =
                 new ProducerRecord<>(
                         topic,

@@ -6,7 +6,10 @@ import io.reflex.jobs.websocket.WebSocketConnectors;
 import io.reflex.operators.decode.Decoded;
 import io.reflex.operators.decode.EventDecoder;
 import io.reflex.operators.model.Action;
+import io.reflex.operators.model.AuditJson;
 import io.reflex.operators.model.DeadLetter;
+import io.reflex.operators.model.KeyedJson;
+import io.reflex.operators.state.StateJson;
 import java.util.List;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -31,6 +34,8 @@ public final class KafkaConnectors {
 
     public static final String ACTIONS_SINK_UID = "sink-actions";
     public static final String DEAD_LETTER_SINK_UID = "sink-dead-letters";
+    public static final String AUDIT_SINK_UID = "sink-audit";
+    public static final String STATE_SINK_UID = "sink-state";
 
     /**
      * All sources of the job file (Kafka and WebSocket), decoded, with watermarks, as one stream.
@@ -99,10 +104,15 @@ public final class KafkaConnectors {
         return SourceDecoding.watermarks(spec.maxOutOfOrderness(), spec.idleTimeout());
     }
 
-    /** The actions sink. */
+    /**
+     * The actions sink: one transactional producer per subtask for every action topic, so the
+     * routed topics are committed together on each checkpoint.
+     */
     public static KafkaSink<Action> actionsSink(String jobName, JobFile.SinkSpec spec) {
         return sink(
-                jobName + "-actions", spec, new ActionSerializer(spec.actionsTopic(), guard(spec)));
+                jobName + "-actions",
+                spec,
+                new ActionSerializer(spec.actionsTopic(), spec.actionRoutes(), guard(spec)));
     }
 
     /** The dead-letter sink. */
@@ -112,6 +122,28 @@ public final class KafkaConnectors {
                 spec,
                 new DeadLetterSerializer(
                         spec.deadLetterTopic(), spec.deadLetterMaxBytes(), guard(spec)));
+    }
+
+    /** The audit sink, or null when {@code sinks.audit-topic} is off. */
+    public static KafkaSink<KeyedJson> auditSink(String jobName, JobFile.SinkSpec spec) {
+        if (spec.auditTopic() == null) {
+            return null;
+        }
+        return sink(
+                jobName + "-audit",
+                spec,
+                new KeyedJsonSerializer(spec.auditTopic(), AuditJson.SCHEMA_VERSION, guard(spec)));
+    }
+
+    /** The state changelog's sink, or null when {@code sinks.state-topic} is off. */
+    public static KafkaSink<KeyedJson> stateSink(String jobName, JobFile.SinkSpec spec) {
+        if (spec.stateTopic() == null) {
+            return null;
+        }
+        return sink(
+                jobName + "-state",
+                spec,
+                new KeyedJsonSerializer(spec.stateTopic(), StateJson.SCHEMA_VERSION, guard(spec)));
     }
 
     private static SinkRecordGuard guard(JobFile.SinkSpec spec) {

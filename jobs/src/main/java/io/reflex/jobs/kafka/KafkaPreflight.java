@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -55,12 +56,13 @@ public final class KafkaPreflight {
         try (Admin admin = admin(sinks.bootstrapServers(), sinks.properties(), timeout)) {
             Set<String> existing = topics(admin, timeout);
             List<String> missing = new ArrayList<>();
-            if (!existing.contains(sinks.actionsTopic())) {
-                missing.add("sinks.actions-topic: topic '" + sinks.actionsTopic() + "'");
-            }
-            if (!existing.contains(sinks.deadLetterTopic())) {
-                missing.add("sinks.dead-letter-topic: topic '" + sinks.deadLetterTopic() + "'");
-            }
+            sinks.topicsByKey()
+                    .forEach(
+                            (topic, key) -> {
+                                if (!existing.contains(topic)) {
+                                    missing.add(key + ": topic '" + topic + "'");
+                                }
+                            });
             if (!missing.isEmpty()) {
                 String autoCreate = autoCreate(admin, timeout);
                 if (!"true".equals(autoCreate)) {
@@ -108,6 +110,31 @@ public final class KafkaPreflight {
             }
             throw e;
         }
+    }
+
+    /**
+     * Creates every topic {@code sinks} write that does not exist yet, with {@code partitions}
+     * partitions (or the broker's default when 0); the state changelog compacted. The topics it
+     * created.
+     */
+    public static List<String> createSinkTopics(
+            Admin admin, JobFile.SinkSpec sinks, int partitions, Duration timeout)
+            throws Exception {
+        List<String> created = new ArrayList<>();
+        for (String topic : sinks.topicsByKey().keySet()) {
+            NewTopic t =
+                    new NewTopic(
+                            topic,
+                            partitions > 0 ? Optional.of(partitions) : Optional.empty(),
+                            Optional.empty());
+            if (topic.equals(sinks.stateTopic())) {
+                t.configs(Map.of("cleanup.policy", "compact"));
+            }
+            if (createIfMissing(admin, t, timeout)) {
+                created.add(topic);
+            }
+        }
+        return created;
     }
 
     private static Set<String> topics(Admin admin, Duration timeout) throws Exception {

@@ -83,6 +83,54 @@ class JobFileParserTest {
     }
 
     @Test
+    void actionTypesAreRoutedAndTheOutputsAreOffByDefault() throws Exception {
+        JobFile plain = new JobFileParser(Map.of()).parse("min.yaml", MINIMAL);
+        assertThat(plain.sinks().actionTopic("alert")).isEqualTo("reflex.actions");
+        assertThat(plain.sinks().auditTopic()).isNull();
+        assertThat(plain.sinks().stateTopic()).isNull();
+        assertThat(plain.sinks().topicsByKey()).containsOnlyKeys("reflex.actions", "reflex.dlq");
+
+        String routed =
+                MINIMAL.replace(
+                                "  - type: alert",
+                                "  - {type: alert, topic: alerts}\n  - type: watch")
+                        .replace(
+                                "sinks: {bootstrap-servers: 'k:9092'}",
+                                "sinks: {bootstrap-servers: 'k:9092', audit-topic: audit,"
+                                        + " state-topic: state, state-interval: 2s}");
+        JobFile.SinkSpec sinks = new JobFileParser(Map.of()).parse("r.yaml", routed).sinks();
+        assertThat(sinks.actionTopic("alert")).isEqualTo("alerts");
+        assertThat(sinks.actionTopic("watch")).isEqualTo("reflex.actions");
+        assertThat(sinks.actionTopics()).containsExactly("reflex.actions", "alerts");
+        assertThat(sinks.topicsByKey())
+                .containsExactly(
+                        Map.entry("reflex.actions", "sinks.actions-topic"),
+                        Map.entry("alerts", "actions[alert].topic"),
+                        Map.entry("reflex.dlq", "sinks.dead-letter-topic"),
+                        Map.entry("audit", "sinks.audit-topic"),
+                        Map.entry("state", "sinks.state-topic"));
+        assertThat(sinks.stateInterval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(sinks.renamed(t -> t + ".bt", null).actionTopic("alert")).isEqualTo("alerts.bt");
+
+        String clashing =
+                MINIMAL.replace("  - type: alert", "  - {type: alert, topic: reflex.dlq}")
+                        .replace("llm: {", "llm: {operator: stateless, ")
+                        .replace(
+                                "sinks: {bootstrap-servers: 'k:9092'}",
+                                "sinks: {bootstrap-servers: 'k:9092', audit-topic: reflex.actions,"
+                                        + " state-topic: s}");
+        assertThat(problems(clashing))
+                .containsExactlyInAnyOrder(
+                        "sinks.dead-letter-topic: must differ from the topic of action type"
+                                + " 'alert'",
+                        "sinks.audit-topic: must differ from every other topic the job writes",
+                        "sinks.audit-topic: needs llm.operator: agent (the stateless operator keeps"
+                                + " no per-key state or request history)",
+                        "sinks.state-topic: needs llm.operator: agent (the stateless operator keeps"
+                                + " no per-key state or request history)");
+    }
+
+    @Test
     void maxParallelismDefaultsTo128AndBoundsTheParallelism() throws Exception {
         assertThat(new JobFileParser(Map.of()).parse("ok.yaml", MINIMAL).maxParallelism())
                 .isEqualTo(128);

@@ -1,7 +1,9 @@
 package io.reflex.operators.agent;
 
 import io.reflex.operators.model.Action;
+import io.reflex.operators.model.KeyedJson;
 import io.reflex.operators.model.Trigger;
+import org.apache.flink.util.OutputTag;
 import org.apache.flink.util.function.ThrowingRunnable;
 
 /**
@@ -43,6 +45,9 @@ interface AgentHost {
     void emit(Action a, long timestamp);
 
     void deadLetter(Trigger t, String reason);
+
+    /** Emits {@code record} on the side output {@code tag}. */
+    void output(OutputTag<KeyedJson> tag, KeyedJson record, long timestamp);
 
     /** Emits the watermark if the hold lets it advance. */
     void advanceWatermark();

@@ -78,6 +78,7 @@ final class AgentRequests {
             WatermarkHold watermarks,
             AgentJournal journal,
             AgentBudget budget,
+            AgentOutputs outputs,
             AgentHost host) {
         this.job = job;
         this.journal = journal;
@@ -113,7 +114,17 @@ final class AgentRequests {
                         metricGroup, agent, active, breaker, limiter, active::backlog, host::now);
         this.ends =
                 new RequestEnds(
-                        job, agent, host, active, watermarks, journal, metrics, this::start);
+                        job,
+                        agent,
+                        host,
+                        active,
+                        watermarks,
+                        journal,
+                        metrics,
+                        outputs != null && outputs.any()
+                                ? new AgentRecords(outputs, host, llm.model(), agent)
+                                : null,
+                        this::start);
     }
 
     ActiveKeys active() {

@@ -10,6 +10,7 @@ import io.reflex.operators.llm.LlmOptions;
 import io.reflex.operators.llm.TokenCounter;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.DeadLetter;
+import io.reflex.operators.model.KeyedJson;
 import io.reflex.operators.model.Trigger;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +81,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
     private final JournalOptions journalOptions;
     private final JournalFactory journalFactory;
     private final BudgetOptions budgetOptions;
+    private final AgentOutputs outputs;
     private final transient MailboxExecutor mailbox;
 
     // ---- runtime, rebuilt from keyed state on restore; touched on the mailbox thread only ----
@@ -106,6 +108,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             JournalOptions journalOptions,
             JournalFactory journalFactory,
             BudgetOptions budgetOptions,
+            AgentOutputs outputs,
             MailboxExecutor mailbox) {
         super(parameters);
         this.job = job;
@@ -117,6 +120,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
         this.journalOptions = journalOptions;
         this.journalFactory = journalFactory;
         this.budgetOptions = budgetOptions;
+        this.outputs = outputs;
         this.mailbox = mailbox;
     }
 
@@ -195,6 +199,7 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
                         watermarks,
                         journal,
                         budget,
+                        outputs,
                         new Host());
         TokenCounter.count("warm up"); // loads the tokenizer's ranks now, not on a trigger
         reissueRestoredRequests();
@@ -332,6 +337,11 @@ public class LlmAgentOperator extends AbstractStreamOperator<Action>
             output.collect(
                     deadLetters,
                     new StreamRecord<>(DeadLetter.ofTrigger(reason, t), t.eventTime()));
+        }
+
+        @Override
+        public void output(OutputTag<KeyedJson> tag, KeyedJson record, long timestamp) {
+            output.collect(tag, new StreamRecord<>(record, timestamp));
         }
 
         @Override

@@ -40,6 +40,7 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
     private JournalOptions journalOptions;
     private JournalFactory journalFactory;
     private BudgetOptions budget;
+    private AgentOutputs outputs = AgentOutputs.NONE;
 
     /** An agent that talks to the endpoint of {@code llm} through the JVM's shared client. */
     public LlmAgentOperatorFactory(
@@ -81,6 +82,12 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
         return this;
     }
 
+    /** Writes the audit records and decision records of {@code outputs}. */
+    public LlmAgentOperatorFactory withOutputs(AgentOutputs outputs) {
+        this.outputs = outputs;
+        return this;
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<Action>> T createStreamOperator(
@@ -97,6 +104,7 @@ public class LlmAgentOperatorFactory extends AbstractStreamOperatorFactory<Actio
                         journalOptions,
                         journalFactory,
                         budget,
+                        outputs,
                         parameters.getMailboxExecutor());
     }
 

@@ -11,8 +11,9 @@ import java.util.List;
 
 /**
  * How a key's request ends: a decision (its actions emitted, journaled first when live, and
- * remembered in the key's memory) or a failure (every trigger dead-lettered with the reason); then
- * the key's backlog becomes its next request, or the key is done. Mailbox thread only.
+ * remembered in the key's memory) or a failure (every trigger dead-lettered with the reason), each
+ * with its audit record and state change when those are on ({@link AgentRecords}); then the key's
+ * backlog becomes its next request, or the key is done. Mailbox thread only.
  */
 final class RequestEnds {
 
@@ -29,6 +30,7 @@ final class RequestEnds {
     private final WatermarkHold watermarks;
     private final AgentJournal journal;
     private final AgentMetrics metrics;
+    private final AgentRecords records;
     private final Starter starter;
 
     RequestEnds(
@@ -39,6 +41,7 @@ final class RequestEnds {
             WatermarkHold watermarks,
             AgentJournal journal,
             AgentMetrics metrics,
+            AgentRecords records,
             Starter starter) {
         this.job = job;
         this.agent = agent;
@@ -47,6 +50,7 @@ final class RequestEnds {
         this.watermarks = watermarks;
         this.journal = journal;
         this.metrics = metrics;
+        this.records = records;
         this.starter = starter;
     }
 
@@ -95,6 +99,18 @@ final class RequestEnds {
                 agent.memoryDecisions(),
                 agent.memoryMaxChars());
         host.memory(memory);
+        if (records != null) {
+            records.decided(
+                    (String) key,
+                    p,
+                    actions,
+                    memory.note,
+                    response,
+                    journalIt,
+                    decidedAt,
+                    active.get(key).conversation,
+                    timestamp);
+        }
         finish(key, s);
     }
 
@@ -103,6 +119,16 @@ final class RequestEnds {
         metrics.failures.inc();
         for (Trigger t : s.pending.triggers) {
             host.deadLetter(t, reason);
+        }
+        if (records != null) {
+            List<Trigger> triggers = s.pending.triggers;
+            records.failed(
+                    (String) key,
+                    s.pending,
+                    reason,
+                    host.now(),
+                    active.get(key).conversation,
+                    triggers.get(triggers.size() - 1).eventTime());
         }
         finish(key, s);
     }

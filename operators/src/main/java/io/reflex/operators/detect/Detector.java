@@ -61,6 +61,12 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     private transient long writeDelayMs;
 
     /**
+     * The keys whose statistics changed since their state was last sent to the changelog; null when
+     * the changelog is off. At most one entry per key.
+     */
+    private transient java.util.LinkedHashSet<String> changed;
+
+    /**
      * Write-backs per event at most, of changes older than the write delay: more than the one
      * change an event makes, so that the backlog drains.
      */
@@ -106,6 +112,102 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
         }
     }
 
+    /** Called by {@link DetectorOperator} to track the keys that change, for the changelog. */
+    void trackChanges() {
+        changed = new java.util.LinkedHashSet<>();
+    }
+
+    /** Keys changed since the last {@link #sendChanges}, oldest change first. */
+    java.util.Collection<String> changedKeys() {
+        return changed == null ? List.of() : changed;
+    }
+
+    /** Marks {@code key} changed: a key restored as changed but not yet sent. */
+    void changed(String key) {
+        changed.add(key);
+    }
+
+    /**
+     * Sends each key changed since the last call, once, with its half of the state record ({@link
+     * io.reflex.operators.state.StateJson}), to {@code out}; needs the key context. Returns how
+     * many it sent.
+     */
+    int sendChanges(long now, java.util.function.BiConsumer<String, String> out) throws Exception {
+        if (changed == null || changed.isEmpty()) {
+            return 0;
+        }
+        Object current = keys.getCurrentKey();
+        int sent = 0;
+        java.util.LinkedHashSet<String> keysChanged = changed;
+        changed = new java.util.LinkedHashSet<>();
+        for (String key : keysChanged) {
+            keys.setCurrentKey(key);
+            KeyStats s = cache == null ? null : cache.get(key, now);
+            if (s == null) {
+                s = stats.value();
+            }
+            if (s != null) {
+                out.accept(key, stateJson(s));
+                sent++;
+            }
+        }
+        if (current != null) {
+            keys.setCurrentKey(current);
+        }
+        return sent;
+    }
+
+    /** The detector's half of a key's state record. */
+    private String stateJson(KeyStats s) {
+        ObjectNode n = Json.MAPPER.createObjectNode();
+        n.put("events_seen", s.eventsSeen);
+        if (s.lastEventTime != Long.MIN_VALUE) {
+            n.put("last_event_time", s.lastEventTime);
+        }
+        if (s.lastEventId != null) {
+            n.put("last_event_id", s.lastEventId);
+        }
+        ObjectNode rules = n.putObject("rules");
+        ruleStats(rules, s, true);
+        RuleSpec lastRule = null;
+        long lastFired = Long.MIN_VALUE;
+        for (RuleSpec rule : options.rules()) {
+            RuleStats st = s.ruleOrNull(rule.id());
+            if (st != null && st.lastFired > lastFired) {
+                lastFired = st.lastFired;
+                lastRule = rule;
+            }
+        }
+        if (lastRule != null) {
+            ObjectNode t = n.putObject("last_trigger");
+            t.put("rule", lastRule.id());
+            t.put("event_time", lastFired);
+        }
+        return n.toString();
+    }
+
+    /** Each rule's statistics for {@code s}; with when it last fired for the changelog. */
+    private void ruleStats(ObjectNode into, KeyStats s, boolean lastFired) {
+        for (RuleSpec other : options.rules()) {
+            RuleStats st = s.ruleOrNull(other.id());
+            if (st == null) {
+                continue;
+            }
+            ObjectNode o = into.putObject(other.id());
+            o.put("count", st.count);
+            if (other.type() == RuleType.ZSCORE) {
+                o.put("mean", st.mean);
+                o.put("stddev", Math.sqrt(st.variance));
+            }
+            if (other.type() == RuleType.ZSCORE || other.type() == RuleType.CHANGE_PCT) {
+                o.put("last", st.last);
+            }
+            if (lastFired && st.lastFired != Long.MIN_VALUE) {
+                o.put("last_fired", st.lastFired);
+            }
+        }
+    }
+
     /** The statistics cache, or null when not cached: for tests. */
     StatsCache statsCache() {
         return cache;
@@ -134,6 +236,9 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
      * in the cache, or in the state.
      */
     private void store(String key, KeyStats s, long now) throws Exception {
+        if (changed != null) {
+            changed.add(key);
+        }
         if (cache != null) {
             cache.changed(key, s, now);
             cache.writeBehind(now, writeDelayMs, WRITE_BEHIND_PER_EVENT);
@@ -317,22 +422,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
                 n.put("data_truncated", e.payload);
             }
         }
-        ObjectNode stats = ctx.putObject("stats");
-        for (RuleSpec other : options.rules()) {
-            RuleStats st = s.ruleOrNull(other.id());
-            if (st == null) {
-                continue;
-            }
-            ObjectNode o = stats.putObject(other.id());
-            o.put("count", st.count);
-            if (other.type() == RuleType.ZSCORE) {
-                o.put("mean", st.mean);
-                o.put("stddev", Math.sqrt(st.variance));
-            }
-            if (other.type() == RuleType.ZSCORE || other.type() == RuleType.CHANGE_PCT) {
-                o.put("last", st.last);
-            }
-        }
+        ruleStats(ctx.putObject("stats"), s, false);
         return Json.MAPPER.writeValueAsString(ctx);
     }
 

@@ -95,7 +95,8 @@ public final class DetectorStates {
         return d;
     }
 
-    static StateTtlConfig ttl(java.time.Duration ttl) {
+    /** Reflex's TTL for keyed state: from the last write, expired values never returned. */
+    public static StateTtlConfig ttl(java.time.Duration ttl) {
         return StateTtlConfig.newBuilder(ttl)
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)

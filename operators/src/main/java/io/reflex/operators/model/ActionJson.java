@@ -27,7 +27,7 @@ public final class ActionJson {
         n.put("action_id", a.actionId());
         n.put("key", a.key());
         n.put("type", a.type());
-        n.set("params", parse(a.params()));
+        n.set("params", Json.tree(a.params()));
         n.put("reason", a.reason());
         ObjectNode t = n.putObject("trigger");
         t.put("rule", a.rule());
@@ -48,14 +48,6 @@ public final class ActionJson {
     public static byte[] bytes(JsonNode node) {
         try {
             return Json.MAPPER.writeValueAsBytes(node);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static JsonNode parse(String json) {
-        try {
-            return Json.MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

@@ -3,18 +3,21 @@ package io.reflex.operators.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reflex.operators.model.Event;
+import io.reflex.operators.model.KeyedJson;
 import io.reflex.operators.model.Trigger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Supplier;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.OutputTag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -230,5 +233,96 @@ class DetectorOperatorTest {
                 .as("the replays of t1, after restores, are dropped; t2 moved 10%")
                 .extracting(t -> t.rule() + ":" + t.eventIds())
                 .containsExactly("move:[t2]");
+    }
+
+    private static final OutputTag<KeyedJson> CHANGES =
+            new OutputTag<>("changes", TypeInformation.of(KeyedJson.class));
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, Event, Trigger> changelogHarness(
+            OperatorSubtaskState restore) throws Exception {
+        var h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new DetectorOperator(
+                                new Detector(options(32L << 20)), CHANGES, Duration.ofMillis(500)),
+                        Event::key,
+                        Types.STRING);
+        h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        h.setProcessingTime(0);
+        if (restore != null) {
+            h.initializeState(restore);
+        }
+        h.open();
+        return h;
+    }
+
+    private static List<KeyedJson> changes(
+            KeyedOneInputStreamOperatorTestHarness<String, Event, Trigger> h) {
+        List<KeyedJson> out = new ArrayList<>();
+        var records = h.getSideOutput(CHANGES);
+        if (records != null) {
+            records.forEach(r -> out.add(r.getValue()));
+        }
+        return out;
+    }
+
+    @Test
+    void aKeysStateIsSentAtMostOncePerIntervalAndItsLatestChangeWithinOne() throws Exception {
+        List<Event> events = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            String key = i % 3 == 0 ? "QUIET" : "BUSY";
+            events.add(
+                    new Event(
+                            "trades",
+                            key,
+                            1_000 + i,
+                            "e" + i,
+                            "{\"price\":" + (100 + i % 5) + ",\"volume\":1,\"note\":\"ok\"}"));
+        }
+        var h = changelogHarness(null);
+        // 300 events 10 ms apart in processing time: 3 s, six intervals of 500 ms.
+        for (int i = 0; i < events.size(); i++) {
+            h.setProcessingTime(i * 10L);
+            h.processElement(events.get(i), events.get(i).eventTime());
+        }
+        h.setProcessingTime(3_500);
+        List<KeyedJson> sent = changes(h);
+        h.close();
+
+        java.util.Map<String, List<com.fasterxml.jackson.databind.JsonNode>> byKey =
+                new java.util.HashMap<>();
+        for (KeyedJson k : sent) {
+            byKey.computeIfAbsent(k.key(), x -> new ArrayList<>())
+                    .add(io.reflex.operators.model.Json.tree(k.json()));
+        }
+        for (String key : List.of("BUSY", "QUIET")) {
+            List<com.fasterxml.jackson.databind.JsonNode> states = byKey.get(key);
+            assertThat(states).as(key + ": one per interval of the 3 s it changed in").hasSize(6);
+            long count = key.equals("BUSY") ? 200 : 100;
+            assertThat(states.get(states.size() - 1).get("events_seen").asLong())
+                    .as(key + "'s last state has every event")
+                    .isEqualTo(count);
+        }
+    }
+
+    @Test
+    void keysChangedButNotSentAtACheckpointAreSentAfterTheRestore() throws Exception {
+        var h = changelogHarness(null);
+        h.processElement(
+                new Event("trades", "ACME", 1_000, "t1", "{\"price\":100,\"note\":\"ok\"}"), 1_000);
+        h.prepareSnapshotPreBarrier(1);
+        OperatorSubtaskState snapshot = h.snapshot(1, 1);
+        assertThat(changes(h)).as("the interval has not ended").isEmpty();
+        h.close(); // the failure: the interval never ends in this run
+
+        var restored = changelogHarness(snapshot);
+        restored.setProcessingTime(500);
+        List<KeyedJson> sent = changes(restored);
+        restored.close();
+        assertThat(sent).extracting(KeyedJson::key).containsExactly("ACME");
+        assertThat(
+                        io.reflex.operators.model.Json.tree(sent.get(0).json())
+                                .get("last_event_id")
+                                .asText())
+                .isEqualTo("t1");
     }
 }
