@@ -9,7 +9,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -17,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
@@ -40,7 +43,7 @@ final class LocalRunner {
     /** How long {@code reflex run} and {@code demo} keep trying to take the final savepoint. */
     static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(60);
 
-    private final JobFile job;
+    private final List<JobFile> jobs;
     private final Path stateDir;
     private final PrintStream out;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
@@ -52,7 +55,15 @@ final class LocalRunner {
     }
 
     LocalRunner(JobFile job, Path stateDir, PrintStream out, Duration stopTimeout) {
-        this.job = job;
+        this(List.of(job), stateDir, out, stopTimeout);
+    }
+
+    /**
+     * Runs {@code jobs} side by side on one MiniCluster (for a chain of agents), with one slot per
+     * subtask of each.
+     */
+    LocalRunner(List<JobFile> jobs, Path stateDir, PrintStream out, Duration stopTimeout) {
+        this.jobs = List.copyOf(jobs);
         this.stateDir = stateDir;
         this.out = out;
         this.stopTimeout = stopTimeout;
@@ -73,7 +84,7 @@ final class LocalRunner {
     int run(Duration duration, LongSupplier feedEvents) throws Exception {
         Files.createDirectories(stateDir);
         StatusReporter.reset();
-        Configuration conf = ReflexJob.configuration(job);
+        Configuration conf = ReflexJob.configuration(jobs.get(0));
         conf.setString("rest.address", "127.0.0.1");
         conf.setString("rest.bind-address", "127.0.0.1");
         conf.setString("rest.bind-port", "8081-8099");
@@ -92,70 +103,95 @@ final class LocalRunner {
         conf.setString(
                 "metrics.reporter.reflexstatus.factory.class",
                 StatusReporterFactory.class.getName());
-        int parallelism = job.parallelism() > 0 ? job.parallelism() : 2;
-        conf.setString("taskmanager.numberOfTaskSlots", Integer.toString(parallelism));
-        conf.setString("parallelism.default", Integer.toString(parallelism));
+        int slots = 0;
+        for (JobFile job : jobs) {
+            slots += parallelism(job);
+        }
+        conf.setString("taskmanager.numberOfTaskSlots", Integer.toString(slots));
 
         MiniCluster cluster =
                 new MiniCluster(
                         new MiniClusterConfiguration.Builder()
                                 .setConfiguration(conf)
                                 .setNumTaskManagers(1)
-                                .setNumSlotsPerTaskManager(parallelism)
+                                .setNumSlotsPerTaskManager(slots)
                                 .build());
         int exit = 0;
+        List<String> topics = new ArrayList<>();
+        for (JobFile job : jobs) {
+            job.sinks().actionTopics().stream()
+                    .filter(t -> !topics.contains(t))
+                    .forEach(topics::add);
+        }
         try (ActionTail tail =
-                new ActionTail(job.sinks().bootstrapServers(), job.sinks().actionTopics(), out)) {
+                new ActionTail(jobs.get(0).sinks().bootstrapServers(), topics, out)) {
             cluster.start();
             URI ui = cluster.getRestAddress().get();
-            StreamExecutionEnvironment env = new StreamExecutionEnvironment(conf);
-            ReflexJob.build(env, job);
-            StreamGraph graph = env.getStreamGraph();
-            graph.setJobName("reflex: " + job.name());
-            JobID jobId = cluster.submitJob(graph).get().getJobID();
-            out.println("job " + jobId + " running; Flink web UI: " + ui);
+            List<JobID> ids = new ArrayList<>();
+            for (JobFile job : jobs) {
+                Configuration jobConf = new Configuration(conf);
+                jobConf.addAll(ReflexJob.configuration(job));
+                jobConf.setString("parallelism.default", Integer.toString(parallelism(job)));
+                StreamExecutionEnvironment env = new StreamExecutionEnvironment(jobConf);
+                ReflexJob.build(env, job);
+                StreamGraph graph = env.getStreamGraph();
+                graph.setJobName(ReflexJob.jobName(job));
+                JobID jobId = cluster.submitJob(graph).get().getJobID();
+                ids.add(jobId);
+                out.println("job " + jobId + " (" + job.name() + ") running; Flink web UI: " + ui);
+            }
             tail.start();
 
             long started = System.nanoTime();
             long deadline = duration == null ? Long.MAX_VALUE : started + duration.toNanos();
-            JobStatus status = JobStatus.RUNNING;
+            List<JobStatus> statuses = statuses(cluster, ids);
             while (true) {
                 long wait = Math.min(STATUS_EVERY.toNanos(), deadline - System.nanoTime());
                 if (wait <= 0 || stopRequested.await(wait, TimeUnit.NANOSECONDS)) {
                     break;
                 }
-                status = cluster.getJobStatus(jobId).get();
-                out.println(statusLine(started, status, feedEvents, tail));
-                if (status.isGloballyTerminalState()) {
+                statuses = statuses(cluster, ids);
+                out.println(statusLine(started, statuses, feedEvents, tail));
+                if (statuses.stream().allMatch(JobStatus::isGloballyTerminalState)) {
                     break;
                 }
             }
 
-            if (!status.isGloballyTerminalState()) {
-                out.println("stopping with a savepoint ...");
-                String savepoint = stopWithSavepoint(cluster, jobId);
-                if (savepoint != null) {
-                    out.println("savepoint: " + savepoint);
-                    status =
-                            cluster.requestJobResult(jobId)
-                                    .get()
-                                    .getApplicationStatus()
-                                    .deriveJobStatus();
-                } else {
-                    status = cluster.getJobStatus(jobId).get();
+            for (int i = 0; i < ids.size(); i++) {
+                JobID jobId = ids.get(i);
+                JobStatus status = cluster.getJobStatus(jobId).get();
+                if (!status.isGloballyTerminalState()) {
+                    out.println("stopping " + jobs.get(i).name() + " with a savepoint ...");
+                    String savepoint = stopWithSavepoint(cluster, jobId);
+                    if (savepoint != null) {
+                        out.println("savepoint: " + savepoint);
+                        status =
+                                cluster.requestJobResult(jobId)
+                                        .get()
+                                        .getApplicationStatus()
+                                        .deriveJobStatus();
+                    } else {
+                        status = cluster.getJobStatus(jobId).get();
+                        exit = 1;
+                    }
+                }
+                if (status != JobStatus.FINISHED) {
+                    if (exit == 0) {
+                        out.println(
+                                "job "
+                                        + jobs.get(i).name()
+                                        + " ended "
+                                        + status
+                                        + "; see the log for the cause");
+                    }
                     exit = 1;
                 }
-            }
-            if (status != JobStatus.FINISHED) {
-                if (exit == 0) {
-                    out.println("job ended " + status + "; see the log for the cause");
-                }
-                exit = 1;
+                statuses.set(i, status);
             }
             if (!tail.catchUp(Duration.ofSeconds(30))) {
                 out.println("warning: could not read every committed action back in 30s");
             }
-            out.println(statusLine(started, status, feedEvents, tail));
+            out.println(statusLine(started, statuses, feedEvents, tail));
             out.println(
                     String.format(
                             "summary: events=%d triggers=%d llm_calls=%d actions=%d"
@@ -224,8 +260,21 @@ final class LocalRunner {
         }
     }
 
+    private static int parallelism(JobFile job) {
+        return job.parallelism() > 0 ? job.parallelism() : 2;
+    }
+
+    private static List<JobStatus> statuses(MiniCluster cluster, List<JobID> ids) throws Exception {
+        List<JobStatus> out = new ArrayList<>();
+        for (JobID id : ids) {
+            out.add(cluster.getJobStatus(id).get());
+        }
+        return out;
+    }
+
     private static String statusLine(
-            long started, JobStatus status, LongSupplier feedEvents, ActionTail tail) {
+            long started, List<JobStatus> statuses, LongSupplier feedEvents, ActionTail tail) {
+        String status = statuses.stream().map(JobStatus::toString).collect(Collectors.joining(","));
         long secs = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
         String produced = feedEvents == null ? "" : " feed_produced=" + feedEvents.getAsLong();
         return String.format(

@@ -94,6 +94,16 @@ public final class ReflexCli implements Callable<Integer> {
                 defaultValue = "jobs/examples/market-watch.yaml")
         Path jobFile;
 
+        @Option(
+                names = "--chain",
+                arity = "0..1",
+                paramLabel = "FILE",
+                fallbackValue = "jobs/examples/investigate.yaml",
+                description =
+                        "also run a second agent on the same MiniCluster that reads the first"
+                                + " one's routed actions (default FILE: ${FALLBACK-VALUE})")
+        Path chain;
+
         @Mixin RunFor runFor;
 
         @Option(
@@ -115,7 +125,7 @@ public final class ReflexCli implements Callable<Integer> {
                 throw new ParameterException(
                         spec.commandLine(), "--llm takes 'openai' (or use --llm-base-url URL)");
             }
-            return demo(jobFile, runFor.duration, llmBaseUrl, llm);
+            return demo(jobFile, chain, runFor.duration, llmBaseUrl, llm);
         }
     }
 
@@ -160,7 +170,7 @@ public final class ReflexCli implements Callable<Integer> {
         return runner.run(duration, null);
     }
 
-    private static int demo(Path file, Duration duration, String llmBaseUrl, String llm)
+    private static int demo(Path file, Path chain, Duration duration, String llmBaseUrl, String llm)
             throws Exception {
         OUT.println("reflex demo: starting the embedded Kafka broker ...");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
@@ -197,6 +207,21 @@ public final class ReflexCli implements Callable<Integer> {
             env.put("REFLEX_NEWS_FEED_URL", news.url());
             JobFile job = Cli.jobFile(file, env);
             createSinkTopics(job.sinks());
+            List<JobFile> jobs = new java.util.ArrayList<>(List.of(job));
+            if (chain != null) {
+                JobFile second = Cli.jobFile(chain, env);
+                createSinkTopics(second.sinks());
+                jobs.add(second);
+                OUT.println(
+                        "chain: "
+                                + job.name()
+                                + " -> "
+                                + second.sources().stream()
+                                        .flatMap(src -> src.topics().stream())
+                                        .toList()
+                                + " -> "
+                                + second.name());
+            }
             AtomicBoolean stopFeed = new AtomicBoolean();
             AtomicLong produced = new AtomicLong();
             FeedGenerator.Options d = FeedGenerator.Options.defaults(System.currentTimeMillis());
@@ -232,7 +257,8 @@ public final class ReflexCli implements Callable<Integer> {
                             + news.url()
                             + ", 3/s");
             Path state = Files.createTempDirectory("reflex-demo-");
-            LocalRunner runner = new LocalRunner(job, state, OUT);
+            LocalRunner runner =
+                    new LocalRunner(jobs, state, OUT, LocalRunner.DEFAULT_STOP_TIMEOUT);
             onCtrlC(runner);
             try {
                 return runner.run(duration, produced::get);

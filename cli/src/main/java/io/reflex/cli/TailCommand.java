@@ -153,6 +153,44 @@ final class TailCommand implements Callable<Integer> {
                     v.path("source").asText(),
                     v.path("raw_bytes").asLong());
         }
+        if (v.has("request_id") && v.has("outcome") && v.has("answered_by")) {
+            StringBuilder types = new StringBuilder();
+            v.at("/decision/actions")
+                    .forEach(a -> types.append(' ').append(a.path("type").asText()));
+            return String.format(
+                    "%s  audit %s  %s%s  request=%s rules=%s by=%s attempts=%d tokens=%d+%d"
+                            + " $%.6f %dms%s",
+                    at,
+                    v.path("key").asText(),
+                    v.path("outcome").asText(),
+                    types,
+                    v.path("request_id").asText(),
+                    v.path("rules"),
+                    v.path("answered_by").asText(),
+                    v.at("/llm/attempts").asInt(),
+                    v.at("/llm/prompt_tokens").asLong(),
+                    v.at("/llm/completion_tokens").asLong(),
+                    v.at("/llm/cost_usd").asDouble(),
+                    v.at("/llm/latency_ms").asLong(),
+                    v.has("cause") ? "  \"" + v.path("cause").asText() + "\"" : "");
+        }
+        if (v.has("updated_at") && (v.has("detector") || v.has("decision"))) {
+            JsonNode d = v.path("detector");
+            JsonNode last = v.path("decision");
+            return String.format(
+                    "%s  state %s  events=%d last-trigger=%s last-decision=%s  note=\"%s\"",
+                    at,
+                    v.path("key").asText(),
+                    d.path("events_seen").asLong(),
+                    d.has("last_trigger") ? d.at("/last_trigger/rule").asText() : "-",
+                    last.isMissingNode()
+                            ? "-"
+                            : last.path("outcome").asText()
+                                    + (last.path("actions").isEmpty()
+                                            ? ""
+                                            : " " + last.at("/actions/0/type").asText()),
+                    last.path("memory").asText(""));
+        }
         JsonNode e = v.get("entry");
         if (v.has("v") && e != null && e.has("request_id")) {
             return String.format(

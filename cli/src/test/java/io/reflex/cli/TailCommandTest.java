@@ -2,8 +2,12 @@ package io.reflex.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reflex.operators.model.AuditJson;
 import io.reflex.operators.model.Json;
+import io.reflex.operators.model.Trigger;
+import io.reflex.operators.state.StateJson;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -34,5 +38,40 @@ class TailCommandTest {
                         TailCommand.describe(
                                 new ConsumerRecord<>("t", 0, 3, null, new byte[] {1, 2}), null))
                 .isEqualTo("0/3  (not JSON, 2 bytes)");
+    }
+
+    @Test
+    void auditAndStateRecordsReadAsTheirOutcomeAndLastDecision() throws Exception {
+        Trigger t = new Trigger("alarming-news", "ACME", 1_000, List.of("n1"), "{}");
+        String audit =
+                AuditJson.render(
+                        "0123456789abcdef0123456789abcdef",
+                        "ACME",
+                        List.of(t),
+                        AuditJson.FROM_LLM,
+                        new AuditJson.Figures("m", 100, 20, 150, 250, 2),
+                        null,
+                        null,
+                        "after 2 attempt(s): HTTP 500",
+                        null,
+                        5_000);
+        assertThat(line(audit))
+                .isEqualTo(
+                        "1/42  audit ACME  dead_lettered  request=0123456789abcdef0123456789abcdef"
+                                + " rules=[\"alarming-news\"] by=llm attempts=2 tokens=100+20"
+                                + " $0.000150 250ms  \"after 2 attempt(s): HTTP 500\"");
+        String decision =
+                StateJson.decision(
+                        "0123456789abcdef0123456789abcdef", List.of(t), List.of(), "calm", 5_000);
+        assertThat(
+                        line(
+                                StateJson.record(
+                                        "ACME",
+                                        "{\"events_seen\":3,\"rules\":{}}",
+                                        decision,
+                                        6_000)))
+                .isEqualTo(
+                        "1/42  state ACME  events=3 last-trigger=- last-decision=no_action "
+                                + " note=\"calm\"");
     }
 }

@@ -55,8 +55,17 @@ class JobFileParserTest {
                 .containsExactly(RuleType.CHANGE_PCT, RuleType.ZSCORE, RuleType.MATCH);
         assertThat(job.llm().baseUrl()).isEqualTo("https://api.openai.com/v1");
         assertThat(job.llm().model()).isEqualTo("gpt-4o-mini");
-        assertThat(job.catalogue().types()).containsOnlyKeys("alert", "watch");
+        assertThat(job.catalogue().types()).containsOnlyKeys("alert", "watch", "escalate");
+        assertThat(job.sinks().actionTopic("escalate")).isEqualTo("reflex.escalations");
+        assertThat(job.sinks().auditTopic()).isEqualTo("reflex.audit");
+        assertThat(job.sinks().stateTopic()).isEqualTo("reflex.state");
         assertThat(job.sinks().exactlyOnce()).isTrue();
+
+        JobFile investigate =
+                new JobFileParser(Map.of()).parse(Path.of("examples/investigate.yaml"));
+        assertThat(investigate.sources().get(0).topics())
+                .as("the second agent of the chain reads the first one's escalations")
+                .containsExactly(job.sinks().actionTopic("escalate"));
         assertThat(job.checkpointInterval()).isEqualTo(Duration.ofSeconds(5));
     }
 

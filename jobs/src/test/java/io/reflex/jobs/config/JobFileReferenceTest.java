@@ -61,6 +61,7 @@ class JobFileReferenceTest {
     @ValueSource(
             strings = {
                 "examples/market-watch.yaml",
+                "examples/investigate.yaml",
                 "../savepoints/src/test/resources/compat/job.yaml"
             })
     void theJobFilesInTheRepositoryMeetTheSchema(String file) throws Exception {
