@@ -46,6 +46,7 @@ public final class Bench implements Callable<Integer> {
         ALL.put("state-size", StateSizeBench::run);
         ALL.put("quota", QuotaBench::run);
         ALL.put("failover-cost", FailoverCostBench::run);
+        ALL.put("outputs-cost", OutputsCostBench::run);
     }
 
     @Spec CommandSpec spec;

@@ -177,14 +177,9 @@ final class BenchJobs {
                 .uid(KafkaConnectors.sourceUid(spec.name()));
     }
 
-    /** The Reflex pipeline on the timed source, with its real Kafka sinks. */
+    /** The Reflex pipeline on the timed source, with its real Kafka sinks (all the file names). */
     static void reflex(StreamExecutionEnvironment env, JobFile job, String probe) {
-        ReflexJob.defineWorkflow(
-                env,
-                job,
-                source(env, job, probe),
-                KafkaConnectors.actionsSink(job.name(), job.sinks()),
-                KafkaConnectors.deadLetterSink(job.name(), job.sinks()));
+        ReflexJob.defineWorkflow(env, job, source(env, job, probe), ReflexJob.Outputs.kafka(job));
     }
 
     /**

@@ -264,7 +264,7 @@ final class IngestBench {
     }
 
     /** Runs one job to its end; the rate is events over first record read to job end. */
-    private static Map<String, Object> runJob(BenchContext ctx, JobFile job, boolean plain, long n)
+    static Map<String, Object> runJob(BenchContext ctx, JobFile job, boolean plain, long n)
             throws Exception {
         return runJob(ctx, job, plain, n, new Configuration());
     }

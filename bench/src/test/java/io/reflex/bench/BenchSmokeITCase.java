@@ -65,6 +65,8 @@ class BenchSmokeITCase {
                 .as("with the journal none is bought again; without it, all 10")
                 .containsExactly(0.0, 10.0);
         assertThat(figures("failover-cost", "unique_action_ids")).containsExactly(10.0, 10.0);
+        assertThat(figures("outputs-cost", "events_per_second")).hasSize(2).allMatch(v -> v > 0);
+        assertThat(figures("outputs-cost", "state_records_per_run")).allMatch(v -> v > 0);
     }
 
     private List<Double> figures(String benchmark, String field) throws Exception {

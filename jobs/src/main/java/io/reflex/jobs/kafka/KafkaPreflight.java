@@ -59,10 +59,34 @@ public final class KafkaPreflight {
             sinks.topicsByKey()
                     .forEach(
                             (topic, key) -> {
-                                if (!existing.contains(topic)) {
+                                if (!existing.contains(topic)
+                                        && !topic.equals(sinks.stateTopic())) {
                                     missing.add(key + ": topic '" + topic + "'");
                                 }
                             });
+            String state = sinks.stateTopic();
+            if (state != null) {
+                if (!existing.contains(state)) {
+                    problems.add(
+                            "sinks.state-topic: topic '"
+                                    + state
+                                    + "' does not exist on "
+                                    + sinks.bootstrapServers()
+                                    + "; create it with cleanup.policy=compact (one the broker"
+                                    + " creates on first use is not compacted)");
+                } else {
+                    String policy = topicConfig(admin, state, "cleanup.policy", timeout);
+                    if (policy != null && !policy.contains("compact")) {
+                        problems.add(
+                                "sinks.state-topic: topic '"
+                                        + state
+                                        + "' has cleanup.policy="
+                                        + policy
+                                        + "; the state changelog needs compact, so that each"
+                                        + " key's latest state is kept");
+                    }
+                }
+            }
             if (!missing.isEmpty()) {
                 String autoCreate = autoCreate(admin, timeout);
                 if (!"true".equals(autoCreate)) {
@@ -139,6 +163,22 @@ public final class KafkaPreflight {
 
     private static Set<String> topics(Admin admin, Duration timeout) throws Exception {
         return admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** {@code topic}'s setting {@code name}, or null when it cannot be read. */
+    private static String topicConfig(Admin admin, String topic, String name, Duration timeout) {
+        try {
+            ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            Config c =
+                    admin.describeConfigs(List.of(r))
+                            .values()
+                            .get(r)
+                            .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            ConfigEntry e = c.get(name);
+            return e == null ? null : e.value();
+        } catch (Exception e) {
+            return null;
+        }
     }
 
     /** The broker's {@code auto.create.topics.enable}, or null when it cannot be read. */
