@@ -15,7 +15,10 @@ import org.junit.jupiter.api.Test;
 class TailCommandTest {
 
     private static String line(String json) throws Exception {
-        byte[] value = json.getBytes(StandardCharsets.UTF_8);
+        return line(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String line(byte[] value) throws Exception {
         return TailCommand.describe(
                 new ConsumerRecord<>("t", 1, 42, null, value), Json.MAPPER.readTree(value));
     }
@@ -43,7 +46,7 @@ class TailCommandTest {
     @Test
     void auditAndStateRecordsReadAsTheirOutcomeAndLastDecision() throws Exception {
         Trigger t = new Trigger("alarming-news", "ACME", 1_000, List.of("n1"), "{}");
-        String audit =
+        byte[] audit =
                 AuditJson.render(
                         "0123456789abcdef0123456789abcdef",
                         "ACME",
@@ -60,14 +63,15 @@ class TailCommandTest {
                         "1/42  audit ACME  dead_lettered  request=0123456789abcdef0123456789abcdef"
                                 + " rules=[\"alarming-news\"] by=llm attempts=2 tokens=100+20"
                                 + " $0.000150 250ms  \"after 2 attempt(s): HTTP 500\"");
-        String decision =
+        byte[] decision =
                 StateJson.decision(
                         "0123456789abcdef0123456789abcdef", List.of(t), List.of(), "calm", 5_000);
         assertThat(
                         line(
                                 StateJson.record(
                                         "ACME",
-                                        "{\"events_seen\":3,\"rules\":{}}",
+                                        "{\"events_seen\":3,\"rules\":{}}"
+                                                .getBytes(StandardCharsets.UTF_8),
                                         decision,
                                         6_000)))
                 .isEqualTo(

@@ -3,12 +3,16 @@ package io.reflex.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.MarketEvents;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,8 +71,16 @@ class ChainedAgentsITCase {
 
             // Each escalation: one decision, named by its action id as the event that fired.
             Map<String, Integer> decisions = new HashMap<>();
+            JsonSchema auditSchema =
+                    JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+                            .getSchema(
+                                    Json.MAPPER.readTree(
+                                            Path.of("../docs/audit.schema.json").toFile()));
             for (ConsumerRecord<byte[], byte[]> r : read(kafka, "inv-audit-" + s)) {
                 JsonNode a = Json.MAPPER.readTree(r.value());
+                assertThat(auditSchema.validate(a))
+                        .as("with its prompt, matches docs/audit.schema.json")
+                        .isEmpty();
                 assertThat(a.get("outcome").asText()).isIn("actions", "no_action");
                 for (JsonNode t : a.get("triggers")) {
                     assertThat(t.get("rule").asText()).isEqualTo("escalated");

@@ -101,10 +101,14 @@ class EventDrivenOutputsITCase {
         }
 
         // ---- routing: each action on its type's topic, once, and on no other
+        JsonSchema actionSchema = schema("action.schema.json");
         Map<String, String> actionTopicById = new HashMap<>();
         for (Map.Entry<String, String> route : topicOf.entrySet()) {
             for (ConsumerRecord<byte[], byte[]> r : read(kafka, route.getValue())) {
                 JsonNode a = Json.MAPPER.readTree(r.value());
+                assertThat(actionSchema.validate(a))
+                        .as("matches docs/action.schema.json")
+                        .isEmpty();
                 assertThat(a.get("type").asText())
                         .as("actions on " + route.getValue())
                         .isEqualTo(route.getKey());

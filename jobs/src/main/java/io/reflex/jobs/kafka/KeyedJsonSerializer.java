@@ -40,7 +40,7 @@ public final class KeyedJsonSerializer implements KafkaRecordSerializationSchema
                         null,
                         guard.timestamp(topic, timestamp, System.currentTimeMillis()),
                         r.key().getBytes(StandardCharsets.UTF_8),
-                        r.json().getBytes(StandardCharsets.UTF_8));
+                        r.json());
         record.headers().add(ActionJson.HEADER_SCHEMA_VERSION, schemaVersion);
         return guard.admit(record);
     }

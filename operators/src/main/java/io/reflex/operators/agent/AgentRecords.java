@@ -107,7 +107,7 @@ final class AgentRecords {
             long now,
             List<ChatMessage> conversation,
             long timestamp) {
-        String json =
+        byte[] json =
                 AuditJson.render(
                         p.requestId,
                         key,

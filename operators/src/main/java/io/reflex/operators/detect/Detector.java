@@ -132,7 +132,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
      * io.reflex.operators.state.StateJson}), to {@code out}; needs the key context. Returns how
      * many it sent.
      */
-    int sendChanges(long now, java.util.function.BiConsumer<String, String> out) throws Exception {
+    int sendChanges(long now, java.util.function.BiConsumer<String, byte[]> out) throws Exception {
         if (changed == null || changed.isEmpty()) {
             return 0;
         }
@@ -147,6 +147,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
                 s = stats.value();
             }
             if (s != null) {
+                s.changeUnsent = false;
                 out.accept(key, stateJson(s));
                 sent++;
             }
@@ -158,7 +159,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
     }
 
     /** The detector's half of a key's state record. */
-    private String stateJson(KeyStats s) {
+    private byte[] stateJson(KeyStats s) {
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("events_seen", s.eventsSeen);
         if (s.lastEventTime != Long.MIN_VALUE) {
@@ -183,7 +184,7 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
             t.put("rule", lastRule.id());
             t.put("event_time", lastFired);
         }
-        return n.toString();
+        return Json.bytes(n);
     }
 
     /** Each rule's statistics for {@code s}; with when it last fired for the changelog. */
@@ -236,7 +237,8 @@ public class Detector extends KeyedProcessFunction<String, Event, Trigger> {
      * in the cache, or in the state.
      */
     private void store(String key, KeyStats s, long now) throws Exception {
-        if (changed != null) {
+        if (changed != null && !s.changeUnsent) {
+            s.changeUnsent = true;
             changed.add(key);
         }
         if (cache != null) {

@@ -129,7 +129,7 @@ public final class DetectorOperator extends KeyedProcessOperator<String, Event, 
         getProcessingTimeService().registerTimer(now + changeIntervalMs, this::sendChanges);
     }
 
-    private void send(String key, String json) {
+    private void send(String key, byte[] json) {
         output.collect(changes, new StreamRecord<>(new KeyedJson(key, json)));
     }
 

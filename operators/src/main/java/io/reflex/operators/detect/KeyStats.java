@@ -53,6 +53,14 @@ public final class KeyStats {
         SLOTS
     }
 
+    /**
+     * Whether the key has changed since the state changelog last sent it: set on the first change
+     * of an interval, so that the detector adds the key to its set of changed keys once per
+     * interval, not on every event. Not serialized: a value read afresh starts unset, and adding
+     * its key again is harmless.
+     */
+    boolean changeUnsent;
+
     /** Where this value's recent events are: set when it is read, not serialized. */
     RecentIn recentIn = RecentIn.VALUE;
 

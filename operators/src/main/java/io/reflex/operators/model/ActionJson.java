@@ -1,9 +1,7 @@
 package io.reflex.operators.model;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.UncheckedIOException;
 
 /**
  * The wire format of actions on their Kafka topic ({@link DeadLetterJson} for dead letters). The
@@ -46,10 +44,6 @@ public final class ActionJson {
 
     /** Serializes to UTF-8 bytes. */
     public static byte[] bytes(JsonNode node) {
-        try {
-            return Json.MAPPER.writeValueAsBytes(node);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Json.bytes(node);
     }
 }

@@ -61,7 +61,7 @@ public final class AuditJson {
      * @param prompt the conversation sent, or null to leave it out
      * @param endedAt wall-clock time it ended, epoch milliseconds
      */
-    public static String render(
+    public static byte[] render(
             String requestId,
             String key,
             List<Trigger> triggers,
@@ -126,6 +126,6 @@ public final class AuditJson {
             }
         }
         n.put("ended_at", endedAt);
-        return n.toString();
+        return Json.bytes(n);
     }
 }

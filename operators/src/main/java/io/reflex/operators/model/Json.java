@@ -12,6 +12,24 @@ public final class Json {
 
     private Json() {}
 
+    /** {@code node} as UTF-8 JSON. */
+    public static byte[] bytes(JsonNode node) {
+        try {
+            return MAPPER.writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** UTF-8 {@code json}, which Reflex wrote itself, as a tree. */
+    public static JsonNode tree(byte[] json) {
+        try {
+            return MAPPER.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** {@code json}, which Reflex wrote or validated itself, as a tree. */
     public static JsonNode tree(String json) {
         try {

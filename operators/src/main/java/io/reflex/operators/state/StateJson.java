@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
+import java.io.ByteArrayOutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
 import java.util.List;
 
@@ -23,7 +25,7 @@ public final class StateJson {
     private StateJson() {}
 
     /** The decision half: the request, its triggers' rules, its actions and the note after it. */
-    public static String decision(
+    public static byte[] decision(
             String requestId, List<Trigger> triggers, List<Action> actions, String note, long at) {
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("request_id", requestId);
@@ -46,34 +48,46 @@ public final class StateJson {
             o.put("reason", a.reason());
         }
         n.put("memory", note == null ? "" : note);
-        return n.toString();
+        return Json.bytes(n);
     }
 
     /**
      * A key's record: its halves as they are (JSON objects, or null when that half has not been
      * seen yet), written around them without parsing them again.
      */
-    public static String record(String key, String detector, String decision, long updatedAt) {
-        StringBuilder s = new StringBuilder(64 + len(detector) + len(decision));
-        s.append("{\"schema_version\":").append(SCHEMA_VERSION);
-        s.append(",\"key\":").append(quote(key));
-        s.append(",\"updated_at\":").append(updatedAt);
+    public static byte[] record(String key, byte[] detector, byte[] decision, long updatedAt) {
+        byte[] quotedKey = quote(key);
+        ByteArrayOutputStream out =
+                new ByteArrayOutputStream(64 + quotedKey.length + len(detector) + len(decision));
+        out.writeBytes(ascii("{\"schema_version\":" + SCHEMA_VERSION + ",\"key\":"));
+        out.writeBytes(quotedKey);
+        out.writeBytes(ascii(",\"updated_at\":" + updatedAt));
         if (detector != null) {
-            s.append(",\"detector\":").append(detector);
+            out.writeBytes(DETECTOR);
+            out.writeBytes(detector);
         }
         if (decision != null) {
-            s.append(",\"decision\":").append(decision);
+            out.writeBytes(DECISION);
+            out.writeBytes(decision);
         }
-        return s.append('}').toString();
+        out.write('}');
+        return out.toByteArray();
     }
 
-    private static int len(String s) {
-        return s == null ? 0 : s.length();
+    private static final byte[] DETECTOR = ascii(",\"detector\":");
+    private static final byte[] DECISION = ascii(",\"decision\":");
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static String quote(String s) {
+    private static int len(byte[] b) {
+        return b == null ? 0 : b.length;
+    }
+
+    private static byte[] quote(String s) {
         try {
-            return Json.MAPPER.writeValueAsString(s);
+            return Json.MAPPER.writeValueAsBytes(s);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

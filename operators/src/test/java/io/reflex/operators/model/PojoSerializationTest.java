@@ -43,6 +43,8 @@ class PojoSerializationTest {
         assertSerializedAsPojoWithoutKryo(Trigger.class);
         assertSerializedAsPojoWithoutKryo(Action.class);
         assertSerializedAsPojoWithoutKryo(DeadLetter.class);
+        assertSerializedAsPojoWithoutKryo(KeyedJson.class);
+        assertSerializedAsPojoWithoutKryo(io.reflex.operators.state.StateView.class);
         assertSerializedAsPojoWithoutKryo(Decoded.class);
         assertSerializedAsPojoWithoutKryo(LlmOutcome.class);
     }
