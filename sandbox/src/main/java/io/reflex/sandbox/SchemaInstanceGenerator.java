@@ -69,7 +69,12 @@ public final class SchemaInstanceGenerator {
                 return instance(branch, name, depth + 1);
             }
         }
-        if (schema.has("allOf") && schema.get("allOf").size() > 0) {
+        // allOf beside the schema's own type or properties: those describe the instance (the
+        // generator fills every property, so added requirements hold); alone, its first branch.
+        if (schema.has("allOf")
+                && schema.get("allOf").size() > 0
+                && !schema.has("type")
+                && !schema.has("properties")) {
             return instance(schema.get("allOf").get(0), name, depth + 1);
         }
         String type = type(schema);

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,7 +47,9 @@ public final class StubLlmServer implements AutoCloseable {
         MALFORMED,
         SCHEMA_VIOLATION,
         TOOL_CALL,
-        BAD_REQUEST
+        BAD_REQUEST,
+        /** A strict {@code response_format} whose schema a strict provider refuses: a 400. */
+        INVALID_SCHEMA
     }
 
     /** The header in which Reflex's client names each request's id. */
@@ -59,6 +62,7 @@ public final class StubLlmServer implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final Map<String, AtomicLong> answersByRequestId = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> responseFormats = new ConcurrentHashMap<>();
     private volatile CountDownLatch gate;
     private final AtomicLong firstArrivalNanos = new AtomicLong();
     private final AtomicLong lastFinishNanos = new AtomicLong();
@@ -301,6 +305,8 @@ public final class StubLlmServer implements AutoCloseable {
         s.put("in_flight", inFlight.get());
         s.put("max_in_flight", maxInFlight.get());
         s.put("answered_request_ids", answersByRequestId.size());
+        ObjectNode formats = s.putObject("response_formats");
+        responseFormats.forEach((m, n) -> formats.put(m, n.get()));
         s.put(
                 "request_ids_answered_more_than_once",
                 answersByRequestId.values().stream().filter(n -> n.get() > 1).count());
@@ -313,12 +319,23 @@ public final class StubLlmServer implements AutoCloseable {
         return first == 0 ? 0 : (lastFinishNanos.get() - first) / 1e9;
     }
 
+    /**
+     * Requests by the {@code response_format} mode they asked for: {@code strict}, {@code schema},
+     * {@code json-object} or {@code none}.
+     */
+    public Map<String, Long> responseFormats() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        responseFormats.forEach((m, n) -> out.put(m, n.get()));
+        return out;
+    }
+
     /** Zeroes the counters. */
     public void resetStats() {
         firstArrivalNanos.set(0);
         lastFinishNanos.set(0);
         requests.set(0);
         counts.values().forEach(c -> c.set(0));
+        responseFormats.clear();
         maxInFlight.set(inFlight.get());
         QuotaBuckets q = quota;
         if (q != null) {
@@ -374,6 +391,29 @@ public final class StubLlmServer implements AutoCloseable {
                 record(Outcome.BAD_REQUEST);
                 send(ex, 400, error("request body is not JSON"), Map.of());
                 return;
+            }
+            String mode = ResponseFormats.mode(request);
+            responseFormats.computeIfAbsent(mode, m -> new AtomicLong()).incrementAndGet();
+            if (ResponseFormats.STRICT.equals(mode)) {
+                List<String> refused =
+                        ResponseFormats.strictProblems(
+                                request.path("response_format").path("json_schema").path("schema"));
+                if (!refused.isEmpty()) {
+                    // As OpenAI answers a schema that strict mode cannot take: before anything
+                    // else.
+                    record(Outcome.INVALID_SCHEMA);
+                    send(
+                            ex,
+                            400,
+                            error(
+                                    "Invalid schema for response_format '"
+                                            + request.at("/response_format/json_schema/name")
+                                                    .asText()
+                                            + "': "
+                                            + String.join(" ", refused)),
+                            Map.of());
+                    return;
+                }
             }
             QuotaBuckets q = quota;
             if (q != null) {
@@ -455,7 +495,7 @@ public final class StubLlmServer implements AutoCloseable {
                 send(ex, 200, MAPPER.writeValueAsBytes(toolCall(request, body, seed)), Map.of());
                 return;
             }
-            JsonNode schema = request.path("response_format").path("json_schema").path("schema");
+            JsonNode schema = ResponseFormats.schema(request, MAPPER);
             String content;
             if (schema.isMissingNode()) {
                 content = "stub answer " + Long.toHexString(seed);

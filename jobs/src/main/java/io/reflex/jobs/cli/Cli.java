@@ -55,7 +55,10 @@ public final class Cli {
      */
     public static JobFile jobFile(Path file, Map<String, String> env) {
         try {
-            return new JobFileParser(env).parse(file);
+            JobFileParser parser = new JobFileParser(env);
+            JobFile job = parser.parse(file);
+            parser.warnings().forEach(w -> System.err.println("warning: " + file + ": " + w));
+            return job;
         } catch (JobFileException e) {
             System.err.println(e.getMessage());
             throw new Exit(USAGE);

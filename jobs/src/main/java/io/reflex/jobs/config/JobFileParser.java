@@ -14,6 +14,7 @@ import io.reflex.operators.detect.RuleSpec;
 import io.reflex.operators.detect.RuleType;
 import io.reflex.operators.journal.JournalOptions;
 import io.reflex.operators.llm.LlmOptions;
+import io.reflex.operators.llm.StructuredOutput;
 import io.reflex.operators.model.DeadLetterJson;
 import io.reflex.operators.model.Json;
 import java.io.IOException;
@@ -29,6 +30,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads and validates a job file (YAML). Every problem is collected with its path, and a file with
@@ -41,10 +44,13 @@ import java.util.regex.PatternSyntaxException;
  * bounds, and the dead letter against the producer's request size.
  */
 public final class JobFileParser {
+    private static final Logger LOG = LoggerFactory.getLogger(JobFileParser.class);
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
 
     private final Map<String, String> env;
+
+    private final List<String> warnings = new ArrayList<>();
 
     /** A parser that takes {@code ${VAR}} values from {@code env}. */
     public JobFileParser(Map<String, String> env) {
@@ -54,6 +60,15 @@ public final class JobFileParser {
     /** A parser that takes {@code ${VAR}} values from the process environment. */
     public static JobFileParser withSystemEnv() {
         return new JobFileParser(System.getenv());
+    }
+
+    /**
+     * What the last {@link #parse} accepted but thought worth saying, each with its path: for now
+     * the params schemas that strict structured output cannot send exactly (they are still enforced
+     * locally). Also logged.
+     */
+    public List<String> warnings() {
+        return List.copyOf(warnings);
     }
 
     /** Reads and validates the file. */
@@ -80,6 +95,7 @@ public final class JobFileParser {
             throw new JobFileException(name, List.of("expected a YAML mapping at the top"));
         }
         List<String> problems = new ArrayList<>();
+        warnings.clear();
         Section top = new Section(root, "", problems, env);
         top.onlyKeys(JobFileSections.TOP.keySet());
 
@@ -124,7 +140,12 @@ public final class JobFileParser {
                         llmSection.section("replay", false));
         BudgetOptions budget = LlmSections.budget(llmSection.section("budget", false), agent);
         Map<String, String> routes = new LinkedHashMap<>();
-        ActionCatalogue catalogue = catalogue(top, routes);
+        ActionCatalogue catalogue =
+                catalogue(
+                        top,
+                        routes,
+                        StructuredOutput.STRICT.equals(llm.structuredOutput()) ? warnings : null);
+        warnings.forEach(w -> LOG.warn("{}: {}", name, w));
         JobFile.SinkSpec sinks = sinks(top.section("sinks", true), routes, llmOperator);
 
         if (!problems.isEmpty()) {
@@ -243,7 +264,8 @@ public final class JobFileParser {
     }
 
     /** The catalogue; the types given a topic of their own are put in {@code routes}. */
-    private static ActionCatalogue catalogue(Section top, Map<String, String> routes) {
+    private static ActionCatalogue catalogue(
+            Section top, Map<String, String> routes, List<String> strictWarnings) {
         Map<String, ActionCatalogue.ActionType> types = new LinkedHashMap<>();
         for (Section a : top.sections("actions", true)) {
             a.onlyKeys(JobFileSections.ACTION);
@@ -265,7 +287,19 @@ public final class JobFileParser {
                     routes.put(type, topic);
                 }
             }
-            String schema = paramsSchema(a, (JsonNode) a.get(JobFileOptions.ACTION_PARAMS));
+            JsonNode params = (JsonNode) a.get(JobFileOptions.ACTION_PARAMS);
+            String schema = paramsSchema(a, params);
+            if (schema != null && params != null && strictWarnings != null) {
+                List<String> inexact = StructuredOutput.inexact(params);
+                if (!inexact.isEmpty()) {
+                    strictWarnings.add(
+                            a.at("params")
+                                    + ": llm.structured-output strict cannot send "
+                                    + String.join(", ", inexact)
+                                    + "; the model is not held to it, the local validation is"
+                                    + " (an answer that breaks it is repaired or dead-lettered)");
+                }
+            }
             if (schema != null) {
                 types.put(
                         type,

@@ -171,6 +171,7 @@ public final class JobFileSections {
                             LlmOptions.TEMPERATURE,
                             LlmOptions.MAX_TOKENS,
                             LlmOptions.MAX_PROMPT_TOKENS,
+                            LlmOptions.STRUCTURED_OUTPUT,
                             JobFileOptions.LLM_OPERATOR,
                             JournalOptions.MODE,
                             AgentOptions.MAX_BACKLOG,

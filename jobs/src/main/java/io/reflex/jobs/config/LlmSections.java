@@ -63,7 +63,8 @@ final class LlmSections {
                 template,
                 l.get(LlmOptions.TEMPERATURE),
                 l.get(LlmOptions.MAX_TOKENS),
-                l.get(LlmOptions.MAX_PROMPT_TOKENS));
+                l.get(LlmOptions.MAX_PROMPT_TOKENS),
+                l.get(LlmOptions.STRUCTURED_OUTPUT));
     }
 
     static AgentOptions agent(Section l) {

@@ -34,7 +34,8 @@ final class Section {
         this.env = env;
     }
 
-    private String at(String key) {
+    /** The path of {@code key} in this section, as problems name it. */
+    String at(String key) {
         return path.isEmpty() ? key : path + "." + key;
     }
 

@@ -140,6 +140,32 @@ class JobFileParserTest {
     }
 
     @Test
+    void paramsThatStrictStructuredOutputCannotSendAreWarnedAbout() throws Exception {
+        String lengths =
+                MINIMAL.replace(
+                        "  - type: alert",
+                        "  - {type: alert, params: {type: object, properties: {summary: {type:"
+                                + " string, maxLength: 280}}, required: [summary],"
+                                + " additionalProperties: false}}");
+        JobFileParser parser = new JobFileParser(Map.of());
+        JobFile job = parser.parse("w.yaml", lengths);
+        assertThat(job.llm().structuredOutput()).isEqualTo("strict");
+        assertThat(parser.warnings())
+                .containsExactly(
+                        "actions[0].params: llm.structured-output strict cannot send"
+                                + " /properties/summary/maxLength; the model is not held to it,"
+                                + " the local validation is (an answer that breaks it is"
+                                + " repaired or dead-lettered)");
+
+        parser.parse("s.yaml", lengths.replace("llm: {", "llm: {structured-output: schema, "));
+        assertThat(parser.warnings()).as("sent as written").isEmpty();
+        assertThat(problems(MINIMAL.replace("llm: {", "llm: {structured-output: json, ")))
+                .containsExactly(
+                        "llm.structured-output: expected strict, schema or json-object, was"
+                                + " 'json'");
+    }
+
+    @Test
     void maxParallelismDefaultsTo128AndBoundsTheParallelism() throws Exception {
         assertThat(new JobFileParser(Map.of()).parse("ok.yaml", MINIMAL).maxParallelism())
                 .isEqualTo(128);

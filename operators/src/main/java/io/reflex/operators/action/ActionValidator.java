@@ -6,6 +6,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import io.reflex.operators.llm.StructuredOutput;
 import io.reflex.operators.model.Json;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +36,9 @@ public final class ActionValidator {
     private final ActionCatalogue catalogue;
     private final JsonSchema schema;
 
+    /** Each type's params schema, parsed once, for reading an optional param's null as absent. */
+    private final java.util.Map<String, JsonNode> paramsSchemas = new java.util.HashMap<>();
+
     /** A validator for answers with a {@code memory} note, as {@code withMemory} says. */
     public ActionValidator(ActionCatalogue catalogue, boolean withMemory, int memoryMaxChars) {
         this.catalogue = catalogue;
@@ -44,6 +48,9 @@ public final class ActionValidator {
         // The schema builds its validators lazily, and that is not thread-safe: build them now,
         // so that answers can be validated concurrently on the HTTP client's threads.
         this.schema.initializeValidators();
+        catalogue
+                .types()
+                .forEach((name, t) -> paramsSchemas.put(name, Json.tree(t.paramsSchema())));
     }
 
     /** A validator for answers without memory. */
@@ -65,6 +72,15 @@ public final class ActionValidator {
             answer = Json.MAPPER.readTree(content);
         } catch (JsonProcessingException e) {
             return new Result(List.of(), null, "answer is not JSON: " + e.getOriginalMessage());
+        }
+        // Strict structured output sends optional params as required and nullable
+        // (StructuredOutput#strict): their null means absent, as the job file's schema says.
+        for (JsonNode a : answer.path("actions")) {
+            JsonNode params = a.get("params");
+            JsonNode paramsSchema = paramsSchemas.get(a.path("type").asText());
+            if (params != null && paramsSchema != null) {
+                StructuredOutput.dropNullOptionals(params, paramsSchema);
+            }
         }
         Set<ValidationMessage> errors = schema.validate(answer);
         if (!errors.isEmpty()) {

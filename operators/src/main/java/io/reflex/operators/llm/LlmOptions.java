@@ -21,6 +21,8 @@ import java.time.Duration;
  * @param temperature sampling temperature
  * @param maxTokens upper bound of completion tokens
  * @param maxPromptTokens the prompt is trimmed to this many tokens, oldest context first
+ * @param structuredOutput how the answer's schema is sent: {@link StructuredOutput#STRICT}, {@link
+ *     StructuredOutput#SCHEMA} or {@link StructuredOutput#JSON_OBJECT}
  */
 public record LlmOptions(
         String baseUrl,
@@ -35,8 +37,77 @@ public record LlmOptions(
         String promptTemplate,
         double temperature,
         int maxTokens,
-        int maxPromptTokens)
+        int maxPromptTokens,
+        String structuredOutput)
         implements Serializable {
+
+    /** The options with {@code llm.structured-output} at its default, {@code strict}. */
+    public LlmOptions(
+            String baseUrl,
+            String apiKey,
+            String model,
+            Duration attemptTimeout,
+            int maxAttempts,
+            Duration initialBackoff,
+            Duration maxBackoff,
+            int maxConcurrent,
+            String systemPrompt,
+            String promptTemplate,
+            double temperature,
+            int maxTokens,
+            int maxPromptTokens) {
+        this(
+                baseUrl,
+                apiKey,
+                model,
+                attemptTimeout,
+                maxAttempts,
+                initialBackoff,
+                maxBackoff,
+                maxConcurrent,
+                systemPrompt,
+                promptTemplate,
+                temperature,
+                maxTokens,
+                maxPromptTokens,
+                StructuredOutput.STRICT);
+    }
+
+    /** These options with {@code llm.structured-output} set to {@code mode}. */
+    public LlmOptions withStructuredOutput(String mode) {
+        return new LlmOptions(
+                baseUrl,
+                apiKey,
+                model,
+                attemptTimeout,
+                maxAttempts,
+                initialBackoff,
+                maxBackoff,
+                maxConcurrent,
+                systemPrompt,
+                promptTemplate,
+                temperature,
+                maxTokens,
+                maxPromptTokens,
+                mode);
+    }
+
+    public static final Option<String> STRUCTURED_OUTPUT =
+            Option.key("structured-output")
+                    .stringType()
+                    .defaultValue(StructuredOutput.STRICT)
+                    .withValues(
+                            StructuredOutput.STRICT,
+                            StructuredOutput.SCHEMA,
+                            StructuredOutput.JSON_OBJECT)
+                    .withDescription(
+                            "`strict`: `json_schema` with `strict: true`, the schema projected onto"
+                                    + " what strict providers accept (string lengths, `allOf` and"
+                                    + " the like dropped, optional params sent nullable);"
+                                    + " `schema`: `json_schema` as written, not strict;"
+                                    + " `json-object`: JSON mode, the schema in the system"
+                                    + " message. Answers are always validated against the full"
+                                    + " schema");
 
     public static final String DEFAULT_SYSTEM_PROMPT =
             "You are the decision step of a real-time monitoring system. Given one significant"

@@ -11,6 +11,7 @@ import com.openai.errors.OpenAIIoException;
 import com.openai.errors.OpenAIServiceException;
 import com.openai.models.FunctionDefinition;
 import com.openai.models.FunctionParameters;
+import com.openai.models.ResponseFormatJsonObject;
 import com.openai.models.ResponseFormatJsonSchema;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionAssistantMessageParam;
@@ -165,15 +166,27 @@ public final class OpenAiLlmClient implements LlmClient {
                         .putAdditionalHeader(REQUEST_ID_HEADER, request.requestId())
                         .model(options.model())
                         .temperature(options.temperature())
-                        .maxCompletionTokens(options.maxTokens())
-                        .responseFormat(
-                                responseFormats.computeIfAbsent(
-                                        new SchemaKey(request.schemaName(), request.schema()),
-                                        k -> responseFormat(k.name(), k.schema())));
+                        .maxCompletionTokens(options.maxTokens());
+        boolean jsonObject = StructuredOutput.JSON_OBJECT.equals(options.structuredOutput());
+        if (jsonObject) {
+            b.responseFormat(ResponseFormatJsonObject.builder().build());
+        } else {
+            b.responseFormat(
+                    responseFormats.computeIfAbsent(
+                            new SchemaKey(request.schemaName(), request.schema()),
+                            k -> responseFormat(k.name(), k.schema(), options.structuredOutput())));
+        }
+        boolean schemaSaid = false;
         for (ChatMessage m : request.messages()) {
             switch (m.role()) {
                 case "system":
-                    b.addSystemMessage(m.content());
+                    if (jsonObject && !schemaSaid) {
+                        // JSON mode asks only for a JSON object: the schema goes into the prompt.
+                        b.addSystemMessage(m.content() + jsonObjectInstruction(request.schema()));
+                        schemaSaid = true;
+                    } else {
+                        b.addSystemMessage(m.content());
+                    }
                     break;
                 case "user":
                     b.addUserMessage(m.content());
@@ -254,15 +267,32 @@ public final class OpenAiLlmClient implements LlmClient {
                 });
     }
 
-    private static ResponseFormatJsonSchema responseFormat(String name, JsonNode schema) {
-        return ResponseFormatJsonSchema.builder()
-                .jsonSchema(
-                        ResponseFormatJsonSchema.JsonSchema.builder()
-                                .name(name)
-                                .strict(true)
-                                .schema(schema(schema))
-                                .build())
-                .build();
+    /**
+     * The {@code json_schema} response format: in {@code strict} mode the provider-safe projection
+     * with {@code strict: true} ({@link StructuredOutput#strict}), else the schema as it is,
+     * without {@code strict}.
+     */
+    private static ResponseFormatJsonSchema responseFormat(
+            String name, JsonNode schema, String mode) {
+        boolean strict = StructuredOutput.STRICT.equals(mode);
+        ResponseFormatJsonSchema.JsonSchema.Builder s =
+                ResponseFormatJsonSchema.JsonSchema.builder()
+                        .name(name)
+                        .schema(schema(strict ? StructuredOutput.strict(schema) : schema));
+        if (strict) {
+            s.strict(true);
+        }
+        return ResponseFormatJsonSchema.builder().jsonSchema(s.build()).build();
+    }
+
+    /** Opens the JSON Schema that {@code json-object} mode puts at the end of the system prompt. */
+    public static final String JSON_OBJECT_SCHEMA_MARKER = "JSON Schema of the answer:";
+
+    static String jsonObjectInstruction(JsonNode schema) {
+        return "\n\nAnswer with one JSON object and nothing else. It must follow this "
+                + JSON_OBJECT_SCHEMA_MARKER
+                + "\n"
+                + schema;
     }
 
     @SuppressWarnings("unchecked")
