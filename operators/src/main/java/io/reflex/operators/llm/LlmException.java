@@ -5,10 +5,20 @@ import org.apache.flink.util.ExceptionUtils;
 
 /**
  * A failed LLM call, classified: {@link #retryable()} for 429, 5xx, timeouts, connection errors and
- * unreadable answers; not for 400, 401, 403, 404 and 422, which a retry cannot fix.
+ * unreadable answers; not for 400, 401, 403, 404 and 422, nor for an answer that is a refusal, was
+ * cut at max-tokens or was stopped by the content filter, which a retry cannot fix.
  */
 public final class LlmException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+
+    /** The message prefix of a refused answer; its {@link #cause()} is {@code refusal}. */
+    public static final String REFUSED = "refused";
+
+    /** The message prefix of an answer cut at max-tokens; its cause is {@code truncated}. */
+    public static final String TRUNCATED = "truncated";
+
+    /** The message prefix of an answer the content filter stopped; cause {@code content_filter}. */
+    public static final String CONTENT_FILTERED = "content filtered";
 
     private final boolean retryable;
     private final int status;
@@ -71,6 +81,15 @@ public final class LlmException extends RuntimeException {
             return "http_" + status;
         }
         String m = String.valueOf(getMessage()).toLowerCase();
+        if (m.startsWith(REFUSED + ":")) {
+            return "refusal";
+        }
+        if (m.startsWith(TRUNCATED + ":")) {
+            return "truncated";
+        }
+        if (m.startsWith(CONTENT_FILTERED + ":")) {
+            return "content_filter";
+        }
         return m.contains("timeout") || m.contains("timed out") ? "timeout" : "io";
     }
 }

@@ -136,7 +136,12 @@ public final class OpenAiLlmClient implements LlmClient {
                     if (completion.choices().isEmpty()) {
                         throw new LlmException("answer has no choices", true, 0, null, null);
                     }
-                    ChatCompletionMessage message = completion.choices().get(0).message();
+                    ChatCompletion.Choice choice = completion.choices().get(0);
+                    ChatCompletionMessage message = choice.message();
+                    LlmException unusable = unusable(choice, limits);
+                    if (unusable != null) {
+                        throw unusable;
+                    }
                     List<ToolCall> calls = new ArrayList<>();
                     for (ChatCompletionMessageToolCall c : message.toolCalls().orElse(List.of())) {
                         if (c.isFunction()) {
@@ -302,6 +307,56 @@ public final class OpenAiLlmClient implements LlmClient {
                 ResponseFormatJsonSchema.JsonSchema.Schema.builder();
         map.forEach((k, v) -> b.putAdditionalProperty(k, JsonValue.from(v)));
         return b.build();
+    }
+
+    /** Refusals and truncated answers are cut to this many characters in the reason. */
+    private static final int MAX_REFUSAL_CHARS = 300;
+
+    /**
+     * Why {@code choice} cannot be used, as an error that a retry would not fix (the same request
+     * gets the same answer): a refusal, an answer cut at {@code max-tokens}, or one stopped by the
+     * provider's content filter. Null for a usable answer.
+     */
+    private LlmException unusable(ChatCompletion.Choice choice, RateLimits limits) {
+        java.util.Optional<String> refusal = choice.message().refusal();
+        if (refusal.isPresent() && !refusal.get().isBlank()) {
+            String r = refusal.get();
+            return new LlmException(
+                    LlmException.REFUSED
+                            + ": "
+                            + (r.length() > MAX_REFUSAL_CHARS
+                                    ? r.substring(0, MAX_REFUSAL_CHARS) + "..."
+                                    : r),
+                    false,
+                    0,
+                    null,
+                    limits,
+                    null);
+        }
+        ChatCompletion.Choice.FinishReason finish = choice.finishReason();
+        if (ChatCompletion.Choice.FinishReason.LENGTH.equals(finish)) {
+            return new LlmException(
+                    LlmException.TRUNCATED
+                            + ": the answer reached llm.max-tokens ("
+                            + options.maxTokens()
+                            + ") before it ended",
+                    false,
+                    0,
+                    null,
+                    limits,
+                    null);
+        }
+        if (ChatCompletion.Choice.FinishReason.CONTENT_FILTER.equals(finish)) {
+            return new LlmException(
+                    LlmException.CONTENT_FILTERED
+                            + ": the provider's content filter stopped the answer",
+                    false,
+                    0,
+                    null,
+                    limits,
+                    null);
+        }
+        return null;
     }
 
     /** Turns what the SDK threw into an {@link LlmException} that says if a retry may help. */
