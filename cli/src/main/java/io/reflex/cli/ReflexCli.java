@@ -196,12 +196,18 @@ public final class ReflexCli implements Callable<Integer> {
                 // the stub unless a real endpoint is asked for.
                 stub =
                         StubLlmServer.start(
-                                0, StubLlmServer.Settings.healthy().withLatency(250, 0.5), 42);
+                                        0,
+                                        StubLlmServer.Settings.healthy().withLatency(250, 0.5),
+                                        42)
+                                .analyst(true);
                 env.put("OPENAI_BASE_URL", stub.baseUrl());
                 env.put("OPENAI_API_KEY", "");
                 env.put("REFLEX_MODEL", "stub-model");
                 OUT.println(
-                        "LLM: stub at " + stub.baseUrl() + " (log-normal latency, mean 250 ms)");
+                        "LLM: stub at "
+                                + stub.baseUrl()
+                                + " (the analyst: decides from the figures and words in each"
+                                + " prompt; log-normal latency, mean 250 ms)");
             }
             FeedServer news = FeedServer.start(new FeedServer.Settings(3, 0, null, 0, true), 11);
             env.put("REFLEX_NEWS_FEED_URL", news.url());

@@ -63,6 +63,8 @@ public final class StubLlmServer implements AutoCloseable {
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final Map<String, AtomicLong> answersByRequestId = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> responseFormats = new ConcurrentHashMap<>();
+    private final AnalystAnswers analysts = new AnalystAnswers(MAPPER);
+    private volatile boolean analyst;
     private volatile CountDownLatch gate;
     private final AtomicLong firstArrivalNanos = new AtomicLong();
     private final AtomicLong lastFinishNanos = new AtomicLong();
@@ -320,6 +322,16 @@ public final class StubLlmServer implements AutoCloseable {
     }
 
     /**
+     * Turns the analyst on or off: answers that follow from the prompt's figures and words, with
+     * reasons that name them ({@link AnalystAnswers}), instead of random instances of the schema.
+     * The demo's default; deterministic like the rest.
+     */
+    public StubLlmServer analyst(boolean on) {
+        this.analyst = on;
+        return this;
+    }
+
+    /**
      * Requests by the {@code response_format} mode they asked for: {@code strict}, {@code schema},
      * {@code json-object} or {@code none}.
      */
@@ -501,9 +513,13 @@ public final class StubLlmServer implements AutoCloseable {
                 content = "stub answer " + Long.toHexString(seed);
             } else {
                 JsonNode instance =
-                        violate
-                                ? SchemaInstanceGenerator.violate(schema, seed)
-                                : SchemaInstanceGenerator.generate(schema, seed);
+                        analyst && !violate ? analysts.answer(request, schema, seed) : null;
+                if (instance == null) {
+                    instance =
+                            violate
+                                    ? SchemaInstanceGenerator.violate(schema, seed)
+                                    : SchemaInstanceGenerator.generate(schema, seed);
+                }
                 content = MAPPER.writeValueAsString(instance);
             }
             record(violate ? Outcome.SCHEMA_VIOLATION : Outcome.OK);
