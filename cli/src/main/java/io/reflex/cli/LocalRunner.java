@@ -117,6 +117,7 @@ final class LocalRunner {
                                 .setNumSlotsPerTaskManager(slots)
                                 .build());
         int exit = 0;
+        long startedAtMs = System.currentTimeMillis();
         List<String> topics = new ArrayList<>();
         for (JobFile job : jobs) {
             job.sinks().actionTopics().stream()
@@ -192,6 +193,9 @@ final class LocalRunner {
                 out.println("warning: could not read every committed action back in 30s");
             }
             out.println(statusLine(started, statuses, feedEvents, tail));
+            for (JobFile job : jobs) {
+                printAuditTable(job, startedAtMs);
+            }
             out.println(
                     String.format(
                             "summary: events=%d triggers=%d llm_calls=%d actions=%d"
@@ -257,6 +261,32 @@ final class LocalRunner {
                     .max(
                             Comparator.comparingLong(
                                     p -> Long.parseLong(p.getFileName().toString().substring(4))));
+        }
+    }
+
+    /** Most keys the end-of-run table lists; the totals cover all. */
+    private static final int TABLE_ROWS = 25;
+
+    /** The job's per-key table from its audit topic, when it writes one. */
+    private void printAuditTable(JobFile job, long sinceMs) {
+        String topic = job.sinks().auditTopic();
+        if (topic == null) {
+            return;
+        }
+        try {
+            List<com.fasterxml.jackson.databind.JsonNode> records =
+                    AuditTable.read(job.sinks().bootstrapServers(), topic, sinceMs);
+            out.println(
+                    "per key, from "
+                            + topic
+                            + " ("
+                            + records.size()
+                            + " LLM interactions of "
+                            + job.name()
+                            + "):");
+            out.print(AuditTable.render(records, TABLE_ROWS));
+        } catch (RuntimeException e) {
+            out.println("(no per-key table: could not read " + topic + ": " + Cli.oneLine(e) + ")");
         }
     }
 
