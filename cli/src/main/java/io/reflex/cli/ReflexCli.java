@@ -54,7 +54,8 @@ import picocli.CommandLine.Spec;
             ReflexCli.Demo.class,
             ReflexCli.Run.class,
             BacktestCommand.class,
-            TailCommand.class
+            TailCommand.class,
+            DoctorCommand.class
         },
         description = "Runs Reflex jobs on a local Flink MiniCluster.")
 public final class ReflexCli implements Callable<Integer> {
@@ -74,7 +75,7 @@ public final class ReflexCli implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new ParameterException(
-                spec.commandLine(), "missing command (demo, run, backtest or tail)");
+                spec.commandLine(), "missing command (demo, run, backtest, tail or doctor)");
     }
 
     @Command(

@@ -7,7 +7,6 @@ import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.FeedGenerator;
 import io.reflex.sandbox.StubLlmServer;
 import io.reflex.sandbox.TopicReader;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -34,24 +32,6 @@ class BacktestITCase {
     private static final Pattern SUMMARY =
             Pattern.compile("backtest: answers_from_journal=(\\d+) misses=(\\d+) llm_calls=(\\d+)");
 
-    private record Result(int exit, String output) {}
-
-    private static Result launch(String... args) throws IOException, InterruptedException {
-        List<String> cmd =
-                new ArrayList<>(
-                        List.of(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-cp",
-                                System.getProperty("java.class.path"),
-                                ReflexCli.class.getName()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        // Read as it comes, so that a full pipe never stalls the launcher.
-        byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(3, TimeUnit.MINUTES)).as("the launcher exits").isTrue();
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
-    }
-
     @Test
     void aBacktestReplaysARecordedRunForFreeIdenticallyAndAsksOnlyForWhatChanged(@TempDir Path dir)
             throws Exception {
@@ -66,7 +46,7 @@ class BacktestITCase {
         try (StubLlmServer live = StubLlmServer.start()) {
             Path recordFile = dir.resolve("record.yaml");
             Files.writeString(recordFile, yaml(s, kafka, news, live.baseUrl(), "record", ""));
-            Result recorded = launch("run", recordFile.toString());
+            Launched recorded = Launched.reflex("run", recordFile.toString());
             assertThat(recorded.exit()).as(recorded.output()).isZero();
             assertThat(live.answersByRequestId()).hasSize(KEYS);
         }
@@ -77,8 +57,8 @@ class BacktestITCase {
             List<List<String>> runs = new ArrayList<>();
             for (int run = 1; run <= 2; run++) {
                 String topic = "actions-bt-" + s + ".run" + run;
-                Result r =
-                        launch(
+                Launched r =
+                        Launched.reflex(
                                 "backtest",
                                 file.toString(),
                                 "--journal",
@@ -116,7 +96,7 @@ class BacktestITCase {
                                     + " {{rule}}\\n{{actions}}\\n{{context}}\\n"
                                     + "(key-specific note)\"\n"));
             // The template applies to every key: all requests change, and all are asked.
-            Result r = launch("backtest", changed.toString(), "--journal", journal);
+            Launched r = Launched.reflex("backtest", changed.toString(), "--journal", journal);
             assertThat(r.exit()).as(r.output()).isZero();
             Matcher m = SUMMARY.matcher(r.output());
             assertThat(m.find()).as(r.output()).isTrue();
@@ -125,8 +105,8 @@ class BacktestITCase {
             assertThat(asked.answersByRequestId()).hasSize(KEYS);
 
             // Their answers are journaled: the same changed backtest again asks nothing.
-            Result again =
-                    launch(
+            Launched again =
+                    Launched.reflex(
                             "backtest",
                             changed.toString(),
                             "--journal",
@@ -151,8 +131,8 @@ class BacktestITCase {
                                     "llm:\n",
                                     "  - {id: urgent, type: match, field: /headline,"
                                             + " pattern: 'BT1[01] '}\nllm:\n"));
-            Result r =
-                    launch(
+            Launched r =
+                    Launched.reflex(
                             "backtest",
                             twoMore.toString(),
                             "--journal",
@@ -174,8 +154,8 @@ class BacktestITCase {
         // reflex tail reads the actions and the journal back, one readable line each.
         String b = kafka.bootstrapServers();
         String run1 = "actions-bt-" + s + ".run1";
-        Result all =
-                launch(
+        Launched all =
+                Launched.reflex(
                         "tail",
                         run1,
                         "--bootstrap-servers",
@@ -187,8 +167,8 @@ class BacktestITCase {
                         "60s");
         assertThat(all.exit()).as(all.output()).isZero();
         assertThat(all.output().lines().filter(l -> l.contains("  action  BT"))).hasSize(KEYS);
-        Result one =
-                launch(
+        Launched one =
+                Launched.reflex(
                         "tail",
                         run1,
                         "--bootstrap-servers",
@@ -203,8 +183,8 @@ class BacktestITCase {
                 .singleElement()
                 .asString()
                 .contains("action  BT3 ");
-        Result entries =
-                launch(
+        Launched entries =
+                Launched.reflex(
                         "tail",
                         journal,
                         "--bootstrap-servers",

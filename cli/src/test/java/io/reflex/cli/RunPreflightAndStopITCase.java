@@ -8,17 +8,14 @@ import io.reflex.jobs.config.JobFileParser;
 import io.reflex.sandbox.EmbeddedKafka;
 import io.reflex.sandbox.StubLlmServer;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,29 +34,6 @@ class RunPreflightAndStopITCase {
         kafka = EmbeddedKafka.shared();
     }
 
-    private record Result(int exit, String output) {}
-
-    /** Runs {@code main} in a JVM of its own, as {@code bin/reflex} does. */
-    private static Result launch(Class<?> main, String... args)
-            throws IOException, InterruptedException {
-        List<String> cmd =
-                new ArrayList<>(
-                        List.of(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-Dreflex.home=" + Path.of("..").toAbsolutePath().normalize(),
-                                "-cp",
-                                System.getProperty("java.class.path"),
-                                main.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("REFLEX_CLUSTER_HOME", Files.createTempDirectory("rc").toString());
-        Process p = pb.start();
-        assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("the launcher exits").isTrue();
-        return new Result(
-                p.exitValue(),
-                new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-    }
-
     @Test
     void runAndSubmitRefuseAJobFileNamingAMissingTopic(@TempDir Path dir) throws Exception {
         String s = UUID.randomUUID().toString().substring(0, 8);
@@ -68,10 +42,18 @@ class RunPreflightAndStopITCase {
         Files.writeString(
                 file, yaml(s, List.of("present-" + s, "missing-" + s), "http://127.0.0.1:9/v1"));
 
-        for (Result r :
+        for (Launched r :
                 List.of(
-                        launch(ReflexCli.class, "run", file.toString()),
-                        launch(ClusterCli.class, "submit", file.toString()))) {
+                        Launched.run(
+                                ReflexCli.class,
+                                java.time.Duration.ofSeconds(90),
+                                "run",
+                                file.toString()),
+                        Launched.run(
+                                ClusterCli.class,
+                                java.time.Duration.ofSeconds(90),
+                                "submit",
+                                file.toString()))) {
             assertThat(r.exit()).as(r.output()).isEqualTo(2);
             assertThat(r.output())
                     .contains("cannot start, 1 problem(s) with its Kafka topics")
