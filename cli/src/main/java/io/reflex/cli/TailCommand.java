@@ -25,14 +25,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code reflex tail TOPIC}: prints the committed records of a Reflex topic readably, one line
- * each: actions, dead letters and journal entries, anything else as its JSON. It reads
- * read_committed, with the client properties of a job file's sinks when one is given.
+ * each: actions, dead letters, audit and state records and journal entries, anything else as its
+ * JSON. It reads read_committed, with the client properties of a job file's sinks when one is
+ * given.
  */
 @Command(
         name = "tail",
         description =
-                "Prints a topic's committed records readably, one line each: actions, dead letters"
-                        + " and LLM journal entries (anything else as JSON). Follows new records"
+                "Prints a topic's committed records readably, one line each: actions, dead"
+                        + " letters, audit and state records, and LLM journal entries (anything"
+                        + " else as JSON). Follows new records"
                         + " until --max, --duration or Ctrl-C.")
 final class TailCommand implements Callable<Integer> {
     private static final PrintStream OUT =

@@ -34,7 +34,7 @@ class ReflexCliTest {
         assertThat(r.output()).contains("Missing required parameter: 'JOBFILE'");
         Launched none = Launched.reflex();
         assertThat(none.exit()).isEqualTo(2);
-        assertThat(none.output()).contains("missing command (demo, run, backtest or tail)");
+        assertThat(none.output()).contains("missing command (demo, run, backtest, tail or doctor)");
         Launched noJournal = Launched.reflex("backtest", "job.yaml");
         assertThat(noJournal.exit()).isEqualTo(2);
         assertThat(noJournal.output()).contains("Missing required option: '--journal=TOPIC'");
