@@ -22,6 +22,7 @@ import org.apache.kafka.common.errors.WakeupException;
  */
 final class ActionTail implements AutoCloseable {
     private final String bootstrapServers;
+    private final Map<String, String> clientProperties;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<TopicPartition> partitions;
     private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
@@ -30,10 +31,18 @@ final class ActionTail implements AutoCloseable {
     private final Thread thread;
     private volatile boolean stopping;
 
-    ActionTail(String bootstrapServers, List<String> topics, PrintStream out) {
+    /** Follows {@code topics} with a job file's sink brokers and client properties. */
+    ActionTail(
+            String bootstrapServers,
+            Map<String, String> clientProperties,
+            List<String> topics,
+            PrintStream out) {
         this.bootstrapServers = bootstrapServers;
+        this.clientProperties = Map.copyOf(clientProperties);
         this.out = out;
-        this.consumer = new KafkaConsumer<>(TopicReader.readCommittedProperties(bootstrapServers));
+        this.consumer =
+                new KafkaConsumer<>(
+                        TopicReader.readCommittedProperties(bootstrapServers, clientProperties));
         this.partitions =
                 topics.stream()
                         .flatMap(
@@ -87,7 +96,8 @@ final class ActionTail implements AutoCloseable {
     boolean catchUp(Duration timeout) throws InterruptedException {
         Map<TopicPartition, Long> end;
         try (KafkaConsumer<byte[], byte[]> probe =
-                new KafkaConsumer<>(TopicReader.readCommittedProperties(bootstrapServers))) {
+                new KafkaConsumer<>(
+                        TopicReader.readCommittedProperties(bootstrapServers, clientProperties))) {
             end = probe.endOffsets(partitions, Duration.ofSeconds(30));
         }
         long deadline = System.nanoTime() + timeout.toNanos();

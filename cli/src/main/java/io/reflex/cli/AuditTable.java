@@ -52,11 +52,19 @@ final class AuditTable {
         }
     }
 
-    /** The committed audit records of {@code topic} that ended at or after {@code sinceMs}. */
-    static List<JsonNode> read(String bootstrapServers, String topic, long sinceMs) {
+    /**
+     * The committed audit records of {@code topic} that ended at or after {@code sinceMs}, read
+     * with the job file's client properties.
+     */
+    static List<JsonNode> read(
+            String bootstrapServers,
+            Map<String, String> clientProperties,
+            String topic,
+            long sinceMs) {
         List<JsonNode> out = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r :
-                TopicReader.readAll(bootstrapServers, topic, Duration.ofSeconds(30))) {
+                TopicReader.readAll(
+                        bootstrapServers, clientProperties, topic, Duration.ofSeconds(30))) {
             try {
                 JsonNode a = Json.MAPPER.readTree(r.value());
                 if (a.path("ended_at").asLong() >= sinceMs) {

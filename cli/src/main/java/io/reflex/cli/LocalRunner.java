@@ -125,7 +125,11 @@ final class LocalRunner {
                     .forEach(topics::add);
         }
         try (ActionTail tail =
-                new ActionTail(jobs.get(0).sinks().bootstrapServers(), topics, out)) {
+                new ActionTail(
+                        jobs.get(0).sinks().bootstrapServers(),
+                        jobs.get(0).sinks().properties(),
+                        topics,
+                        out)) {
             cluster.start();
             URI ui = cluster.getRestAddress().get();
             List<JobID> ids = new ArrayList<>();
@@ -275,7 +279,11 @@ final class LocalRunner {
         }
         try {
             List<com.fasterxml.jackson.databind.JsonNode> records =
-                    AuditTable.read(job.sinks().bootstrapServers(), topic, sinceMs);
+                    AuditTable.read(
+                            job.sinks().bootstrapServers(),
+                            job.sinks().properties(),
+                            topic,
+                            sinceMs);
             out.println(
                     "per key, from "
                             + topic

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -71,10 +72,10 @@ final class TailCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Properties props = new Properties();
+        Map<String, String> clientProperties = Map.of();
         if (jobFile != null) {
             JobFile job = Cli.jobFile(jobFile, System.getenv());
-            props.putAll(job.sinks().properties());
+            clientProperties = job.sinks().properties();
             if (bootstrapServers == null) {
                 bootstrapServers = job.sinks().bootstrapServers();
             }
@@ -84,7 +85,7 @@ final class TailCommand implements Callable<Integer> {
                     spec.commandLine(),
                     "give --bootstrap-servers, or --job-file to take them from");
         }
-        props.putAll(TopicReader.readCommittedProperties(bootstrapServers));
+        Properties props = TopicReader.readCommittedProperties(bootstrapServers, clientProperties);
         long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
         long printed = 0;
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {

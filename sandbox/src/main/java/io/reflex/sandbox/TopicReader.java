@@ -18,7 +18,17 @@ public final class TopicReader {
 
     /** Consumer settings for reading committed records only, without a group. */
     public static Properties readCommittedProperties(String bootstrapServers) {
+        return readCommittedProperties(bootstrapServers, Map.of());
+    }
+
+    /**
+     * The same, on top of {@code clientProperties} (a job file's Kafka client properties: its
+     * security settings above all).
+     */
+    public static Properties readCommittedProperties(
+            String bootstrapServers, Map<String, String> clientProperties) {
         Properties p = new Properties();
+        p.putAll(clientProperties);
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(
@@ -35,9 +45,18 @@ public final class TopicReader {
      */
     public static List<ConsumerRecord<byte[], byte[]>> readAll(
             String bootstrapServers, String topic, Duration timeout) {
+        return readAll(bootstrapServers, Map.of(), topic, timeout);
+    }
+
+    /** The same, with {@code clientProperties} (security settings and the like). */
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(
+            String bootstrapServers,
+            Map<String, String> clientProperties,
+            String topic,
+            Duration timeout) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(readCommittedProperties(bootstrapServers))) {
+                new KafkaConsumer<>(readCommittedProperties(bootstrapServers, clientProperties))) {
             List<TopicPartition> partitions =
                     consumer.partitionsFor(topic, timeout).stream()
                             .map(p -> new TopicPartition(topic, p.partition()))
