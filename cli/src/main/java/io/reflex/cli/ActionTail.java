@@ -1,6 +1,7 @@
 package io.reflex.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.reflex.operators.agent.AgentOptions;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.TopicReader;
 import java.io.PrintStream;
@@ -23,6 +24,7 @@ import org.apache.kafka.common.errors.WakeupException;
 final class ActionTail implements AutoCloseable {
     private final String bootstrapServers;
     private final Map<String, String> clientProperties;
+    private final Map<String, AgentOptions> prices;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<TopicPartition> partitions;
     private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
@@ -31,14 +33,19 @@ final class ActionTail implements AutoCloseable {
     private final Thread thread;
     private volatile boolean stopping;
 
-    /** Follows {@code topics} with a job file's sink brokers and client properties. */
+    /**
+     * Follows {@code topics} with a job file's sink brokers and client properties; {@code prices}
+     * holds each topic's job's price table, for the cost on each line.
+     */
     ActionTail(
             String bootstrapServers,
             Map<String, String> clientProperties,
             List<String> topics,
+            Map<String, AgentOptions> prices,
             PrintStream out) {
         this.bootstrapServers = bootstrapServers;
         this.clientProperties = Map.copyOf(clientProperties);
+        this.prices = Map.copyOf(prices);
         this.out = out;
         this.consumer =
                 new KafkaConsumer<>(
@@ -75,7 +82,7 @@ final class ActionTail implements AutoCloseable {
             while (!stopping) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     seen.incrementAndGet();
-                    out.println(describe(r.value()));
+                    out.println(describe(r.value(), prices.get(r.topic())));
                 }
                 synchronized (positions) {
                     for (TopicPartition p : partitions) {
@@ -124,17 +131,38 @@ final class ActionTail implements AutoCloseable {
 
     /** One readable line for an action. */
     static String describe(byte[] value) {
+        return describe(value, null);
+    }
+
+    /**
+     * One line for an action: key, type, params, reason, rule, id, the LLM's latency and, with
+     * {@code price} (the job's {@code llm.price}), the cost of the answer that decided it.
+     */
+    static String describe(byte[] value, AgentOptions price) {
         try {
             JsonNode a = Json.MAPPER.readTree(value);
+            String cost =
+                    price == null
+                                    || price.priceInputPerMillion() + price.priceOutputPerMillion()
+                                            <= 0
+                            ? ""
+                            : String.format(
+                                    java.util.Locale.ROOT,
+                                    " cost=$%.6f",
+                                    price.costMicroUsd(
+                                                    a.at("/llm/prompt_tokens").asLong(),
+                                                    a.at("/llm/completion_tokens").asLong())
+                                            / 1e6);
             return String.format(
-                    "action  %-6s %-6s %s  \"%s\"  [rule=%s id=%s llm=%dms]",
+                    "action  %-6s %-6s %s  \"%s\"  [rule=%s id=%s llm=%dms%s]",
                     a.path("key").asText(),
                     a.path("type").asText(),
                     a.path("params").toString(),
                     a.path("reason").asText(),
                     a.at("/trigger/rule").asText(),
                     a.path("action_id").asText().substring(0, 12),
-                    a.at("/llm/latency_ms").asLong());
+                    a.at("/llm/latency_ms").asLong(),
+                    cost);
         } catch (Exception e) {
             return "action  (unreadable: " + e.getMessage() + ")";
         }

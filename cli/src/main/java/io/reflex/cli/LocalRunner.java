@@ -3,6 +3,7 @@ package io.reflex.cli;
 import io.reflex.jobs.ReflexJob;
 import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
+import io.reflex.operators.agent.AgentOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -11,7 +12,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -119,16 +122,21 @@ final class LocalRunner {
         int exit = 0;
         long startedAtMs = System.currentTimeMillis();
         List<String> topics = new ArrayList<>();
+        Map<String, AgentOptions> prices = new HashMap<>();
         for (JobFile job : jobs) {
-            job.sinks().actionTopics().stream()
-                    .filter(t -> !topics.contains(t))
-                    .forEach(topics::add);
+            for (String t : job.sinks().actionTopics()) {
+                if (!topics.contains(t)) {
+                    topics.add(t);
+                    prices.put(t, job.agent());
+                }
+            }
         }
         try (ActionTail tail =
                 new ActionTail(
                         jobs.get(0).sinks().bootstrapServers(),
                         jobs.get(0).sinks().properties(),
                         topics,
+                        prices,
                         out)) {
             cluster.start();
             URI ui = cluster.getRestAddress().get();

@@ -78,4 +78,48 @@ class TailCommandTest {
                         "1/42  state ACME  events=3 last-trigger=- last-decision=no_action "
                                 + " note=\"calm\"");
     }
+
+    @Test
+    void anActionLineCarriesTheAnswersCostWhenTheJobHasAPriceTable() {
+        byte[] action =
+                io.reflex.operators.model.ActionJson.bytes(
+                        io.reflex.operators.model.ActionJson.toJson(
+                                new io.reflex.operators.model.Action(
+                                        "0123456789abcdef0123456789abcdef",
+                                        "ACME",
+                                        "alert",
+                                        "{\"severity\":\"high\"}",
+                                        "ACME fell 6.2% in 40 s",
+                                        "price-move",
+                                        List.of("t9"),
+                                        40_000,
+                                        "m",
+                                        1_000,
+                                        200,
+                                        378,
+                                        1,
+                                        41_000)));
+        io.reflex.operators.agent.AgentOptions d =
+                io.reflex.operators.agent.AgentOptions.defaults();
+        io.reflex.operators.agent.AgentOptions priced =
+                new io.reflex.operators.agent.AgentOptions(
+                        d.maxBacklog(),
+                        d.memoryDecisions(),
+                        d.memoryMaxChars(),
+                        d.memoryTtl(),
+                        d.repairInvalid(),
+                        d.maxToolRounds(),
+                        d.requestsPerMinute(),
+                        d.tokensPerMinute(),
+                        d.quotaFromHeaders(),
+                        d.breakerFailures(),
+                        d.breakerCooldown(),
+                        0.15,
+                        0.60);
+        String line =
+                "action  ACME   alert  {\"severity\":\"high\"}  \"ACME fell 6.2% in 40 s\""
+                        + "  [rule=price-move id=0123456789ab llm=378ms";
+        assertThat(ActionTail.describe(action, priced)).isEqualTo(line + " cost=$0.000270]");
+        assertThat(ActionTail.describe(action, d)).as("no price table").isEqualTo(line + "]");
+    }
 }
