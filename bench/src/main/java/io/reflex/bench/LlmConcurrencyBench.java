@@ -238,7 +238,8 @@ public final class LlmConcurrencyBench {
                 LlmOptions.DEFAULT_PROMPT_TEMPLATE,
                 0,
                 100,
-                2000);
+                2000,
+                io.reflex.operators.llm.StructuredOutput.STRICT);
     }
 
     /**

@@ -289,7 +289,8 @@ public final class QuotaBench {
                 LlmOptions.DEFAULT_PROMPT_TEMPLATE,
                 0,
                 100,
-                2000);
+                2000,
+                io.reflex.operators.llm.StructuredOutput.STRICT);
     }
 
     private static AgentOptions agent(StubLlmServer.Quota quota, boolean shared) {

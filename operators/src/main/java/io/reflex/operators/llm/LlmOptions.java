@@ -41,38 +41,6 @@ public record LlmOptions(
         String structuredOutput)
         implements Serializable {
 
-    /** The options with {@code llm.structured-output} at its default, {@code strict}. */
-    public LlmOptions(
-            String baseUrl,
-            String apiKey,
-            String model,
-            Duration attemptTimeout,
-            int maxAttempts,
-            Duration initialBackoff,
-            Duration maxBackoff,
-            int maxConcurrent,
-            String systemPrompt,
-            String promptTemplate,
-            double temperature,
-            int maxTokens,
-            int maxPromptTokens) {
-        this(
-                baseUrl,
-                apiKey,
-                model,
-                attemptTimeout,
-                maxAttempts,
-                initialBackoff,
-                maxBackoff,
-                maxConcurrent,
-                systemPrompt,
-                promptTemplate,
-                temperature,
-                maxTokens,
-                maxPromptTokens,
-                StructuredOutput.STRICT);
-    }
-
     /** These options with {@code llm.structured-output} set to {@code mode}. */
     public LlmOptions withStructuredOutput(String mode) {
         return new LlmOptions(

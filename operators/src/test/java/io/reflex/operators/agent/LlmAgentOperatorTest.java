@@ -93,7 +93,8 @@ class LlmAgentOperatorTest {
                 LlmOptions.DEFAULT_PROMPT_TEMPLATE,
                 0.2,
                 100,
-                4000);
+                4000,
+                io.reflex.operators.llm.StructuredOutput.STRICT);
     }
 
     static AgentOptions agent() {

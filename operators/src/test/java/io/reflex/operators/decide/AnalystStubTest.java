@@ -8,6 +8,7 @@ import io.reflex.operators.llm.LlmOptions;
 import io.reflex.operators.llm.LlmRequest;
 import io.reflex.operators.llm.LlmResponse;
 import io.reflex.operators.llm.OpenAiLlmClient;
+import io.reflex.operators.llm.StructuredOutput;
 import io.reflex.operators.model.Trigger;
 import io.reflex.sandbox.StubLlmServer;
 import java.time.Duration;
@@ -58,57 +59,53 @@ class AnalystStubTest {
 
     private static Decided decide(Trigger t, String memory) throws Exception {
         ActionCatalogue catalogue = catalogue();
-        LlmOptions options =
-                new LlmOptions(
-                        "http://unused/v1",
-                        "",
-                        "stub-model",
-                        Duration.ofSeconds(5),
-                        1,
-                        Duration.ofMillis(1),
-                        Duration.ofMillis(1),
-                        4,
-                        LlmOptions.DEFAULT_SYSTEM_PROMPT,
-                        LlmOptions.DEFAULT_PROMPT_TEMPLATE,
-                        0,
-                        400,
-                        4000);
-        try (StubLlmServer stub = StubLlmServer.start().analyst(true);
-                OpenAiLlmClient client =
-                        new OpenAiLlmClient(
-                                new LlmOptions(
-                                        stub.baseUrl(),
-                                        options.apiKey(),
-                                        options.model(),
-                                        options.attemptTimeout(),
-                                        1,
-                                        options.initialBackoff(),
-                                        options.maxBackoff(),
-                                        4,
-                                        options.systemPrompt(),
-                                        options.promptTemplate(),
-                                        0,
-                                        400,
-                                        4000))) {
-            LlmResponse r =
-                    client.complete(
-                                    new LlmRequest(
-                                            "r",
-                                            new PromptBuilder(options, catalogue)
-                                                    .messages(List.of(t), memory),
-                                            "reflex_actions",
-                                            catalogue.responseSchema(true, 200),
-                                            List.of()))
-                            .get(10, TimeUnit.SECONDS);
-            ActionValidator.Result v =
-                    new ActionValidator(catalogue, true, 200).validate(r.content());
-            assertThat(v.valid()).as(v.error()).isTrue();
-            if (v.actions().isEmpty()) {
-                return new Decided(null, null, null, v.memory());
+        try (StubLlmServer stub = StubLlmServer.start().analyst(true)) {
+            LlmOptions options =
+                    new LlmOptions(
+                            stub.baseUrl(),
+                            "",
+                            "stub-model",
+                            Duration.ofSeconds(5),
+                            1,
+                            Duration.ofMillis(1),
+                            Duration.ofMillis(1),
+                            4,
+                            LlmOptions.DEFAULT_SYSTEM_PROMPT,
+                            LlmOptions.DEFAULT_PROMPT_TEMPLATE,
+                            0,
+                            400,
+                            4000,
+                            StructuredOutput.STRICT);
+            try (OpenAiLlmClient client = new OpenAiLlmClient(options)) {
+                return decide(client, options, catalogue, t, memory);
             }
-            var a = v.actions().get(0);
-            return new Decided(a.type(), a.params().toString(), a.reason(), v.memory());
         }
+    }
+
+    private static Decided decide(
+            OpenAiLlmClient client,
+            LlmOptions options,
+            ActionCatalogue catalogue,
+            Trigger t,
+            String memory)
+            throws Exception {
+        LlmResponse r =
+                client.complete(
+                                new LlmRequest(
+                                        "r",
+                                        new PromptBuilder(options, catalogue)
+                                                .messages(List.of(t), memory),
+                                        "reflex_actions",
+                                        catalogue.responseSchema(true, 200),
+                                        List.of()))
+                        .get(10, TimeUnit.SECONDS);
+        ActionValidator.Result v = new ActionValidator(catalogue, true, 200).validate(r.content());
+        assertThat(v.valid()).as(v.error()).isTrue();
+        if (v.actions().isEmpty()) {
+            return new Decided(null, null, null, v.memory());
+        }
+        var a = v.actions().get(0);
+        return new Decided(a.type(), a.params().toString(), a.reason(), v.memory());
     }
 
     private static Trigger move(double pct, double from, double to) {

@@ -27,7 +27,8 @@ class PromptBuilderTest {
                 LlmOptions.DEFAULT_PROMPT_TEMPLATE,
                 0.2,
                 100,
-                maxPromptTokens);
+                maxPromptTokens,
+                io.reflex.operators.llm.StructuredOutput.STRICT);
     }
 
     private static String context(int events) {

@@ -41,7 +41,8 @@ class OpenAiLlmClientTest {
                                 LlmOptions.DEFAULT_PROMPT_TEMPLATE,
                                 0,
                                 100,
-                                1000));
+                                1000,
+                                io.reflex.operators.llm.StructuredOutput.STRICT));
     }
 
     @AfterEach

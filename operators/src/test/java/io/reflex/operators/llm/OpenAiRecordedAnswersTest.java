@@ -82,7 +82,8 @@ class OpenAiRecordedAnswersTest {
                                 LlmOptions.DEFAULT_PROMPT_TEMPLATE,
                                 0.2,
                                 400,
-                                1000));
+                                1000,
+                                io.reflex.operators.llm.StructuredOutput.STRICT));
     }
 
     @AfterEach

@@ -189,20 +189,20 @@ class StructuredOutputTest {
 
     private static LlmOptions options(StubLlmServer stub, String mode) {
         return new LlmOptions(
-                        stub.baseUrl(),
-                        "",
-                        "stub-model",
-                        Duration.ofSeconds(5),
-                        1,
-                        Duration.ofMillis(1),
-                        Duration.ofMillis(1),
-                        8,
-                        "sys",
-                        LlmOptions.DEFAULT_PROMPT_TEMPLATE,
-                        0,
-                        100,
-                        1000)
-                .withStructuredOutput(mode);
+                stub.baseUrl(),
+                "",
+                "stub-model",
+                Duration.ofSeconds(5),
+                1,
+                Duration.ofMillis(1),
+                Duration.ofMillis(1),
+                8,
+                "sys",
+                LlmOptions.DEFAULT_PROMPT_TEMPLATE,
+                0,
+                100,
+                1000,
+                mode);
     }
 
     private static LlmRequest request(ActionCatalogue catalogue, String user) {
