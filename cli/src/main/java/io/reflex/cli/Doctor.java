@@ -20,9 +20,11 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -73,16 +75,17 @@ final class Doctor {
         Map<String, Map<String, String>> brokers = new LinkedHashMap<>();
         job.sources().forEach(s -> brokers.putIfAbsent(s.bootstrapServers(), s.properties()));
         brokers.putIfAbsent(job.sinks().bootstrapServers(), job.sinks().properties());
-        Map<String, Boolean> reachable = new LinkedHashMap<>();
-        brokers.forEach((bootstrap, props) -> reachable.put(bootstrap, broker(bootstrap, props)));
-        // The preflight's problems, but for the brokers out of reach, already named above.
-        List<String> problems =
-                KafkaPreflight.problems(job, timeout).stream()
-                        .filter(p -> !p.contains("cannot reach Kafka at"))
-                        .toList();
+        Set<String> unreachable = new HashSet<>();
+        brokers.forEach(
+                (bootstrap, props) -> {
+                    if (!broker(bootstrap, props)) {
+                        unreachable.add(bootstrap);
+                    }
+                });
+        List<String> problems = KafkaPreflight.problems(job, timeout, unreachable);
         problems.forEach(p -> fail("topic", p));
         for (JobFile.KafkaSourceSpec s : job.sources()) {
-            if (!reachable.get(s.bootstrapServers())) {
+            if (unreachable.contains(s.bootstrapServers())) {
                 continue;
             }
             try (Admin admin =
@@ -94,9 +97,7 @@ final class Doctor {
                 }
             }
         }
-        boolean sinksReachable = reachable.get(job.sinks().bootstrapServers());
-        problems = sinksReachable ? problems : List.of("unreachable");
-        if (problems.isEmpty()) {
+        if (problems.isEmpty() && !unreachable.contains(job.sinks().bootstrapServers())) {
             ok(
                     "sink topics",
                     String.join(", ", job.sinks().topicsByKey().keySet())

@@ -31,10 +31,21 @@ public final class KafkaPreflight {
 
     /** Every problem found, each naming the job-file key it comes from; empty when all is well. */
     public static List<String> problems(JobFile job, Duration timeout) {
+        return problems(job, timeout, Set.of());
+    }
+
+    /**
+     * The same, without asking the brokers in {@code unreachable} (known to be out of reach, and
+     * said so by the caller): neither their wait nor their problem is repeated.
+     */
+    public static List<String> problems(JobFile job, Duration timeout, Set<String> unreachable) {
         List<String> problems = new ArrayList<>();
         List<JobFile.KafkaSourceSpec> sources = job.sources();
         for (int i = 0; i < sources.size(); i++) {
             JobFile.KafkaSourceSpec s = sources.get(i);
+            if (unreachable.contains(s.bootstrapServers())) {
+                continue;
+            }
             String at = "sources[" + i + "] (" + s.name() + ")";
             try (Admin admin = admin(s.bootstrapServers(), s.properties(), timeout)) {
                 Set<String> existing = topics(admin, timeout);
@@ -53,6 +64,9 @@ public final class KafkaPreflight {
             }
         }
         JobFile.SinkSpec sinks = job.sinks();
+        if (unreachable.contains(sinks.bootstrapServers())) {
+            return problems;
+        }
         try (Admin admin = admin(sinks.bootstrapServers(), sinks.properties(), timeout)) {
             Set<String> existing = topics(admin, timeout);
             List<String> missing = new ArrayList<>();
