@@ -82,7 +82,7 @@ class TailCommandTest {
     @Test
     void anActionLineCarriesTheAnswersCostWhenTheJobHasAPriceTable() {
         byte[] action =
-                io.reflex.operators.model.ActionJson.bytes(
+                io.reflex.operators.model.Json.bytes(
                         io.reflex.operators.model.ActionJson.toJson(
                                 new io.reflex.operators.model.Action(
                                         "0123456789abcdef0123456789abcdef",

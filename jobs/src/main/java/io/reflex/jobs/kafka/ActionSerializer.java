@@ -1,11 +1,10 @@
 package io.reflex.jobs.kafka;
 
+import io.reflex.jobs.config.JobFile;
 import io.reflex.operators.model.Action;
 import io.reflex.operators.model.ActionJson;
+import io.reflex.operators.model.Json;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -20,43 +19,31 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 public final class ActionSerializer implements KafkaRecordSerializationSchema<Action> {
     private static final long serialVersionUID = 1L;
 
-    private final String defaultTopic;
-    private final Map<String, String> routes;
+    private final JobFile.SinkSpec sinks;
     private final SinkRecordGuard guard;
 
-    /** Writes every action to {@code topic}. */
-    public ActionSerializer(String topic, SinkRecordGuard guard) {
-        this(topic, Map.of(), guard);
-    }
-
-    /**
-     * Writes actions of the types in {@code routes} to their topic, the others to {@code topic}.
-     */
-    public ActionSerializer(String topic, Map<String, String> routes, SinkRecordGuard guard) {
-        this.defaultTopic = topic;
-        this.routes = Map.copyOf(routes);
+    /** Writes each action to its type's topic in {@code sinks}. */
+    public ActionSerializer(JobFile.SinkSpec sinks, SinkRecordGuard guard) {
+        this.sinks = sinks;
         this.guard = guard;
     }
 
     @Override
     public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sink) {
-        List<String> topics = new ArrayList<>();
-        topics.add(defaultTopic);
-        routes.values().stream().filter(t -> !topics.contains(t)).forEach(topics::add);
-        guard.open(context, topics);
+        guard.open(context, sinks.actionTopics());
     }
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(
             Action action, KafkaSinkContext context, Long timestamp) {
-        String topic = routes.getOrDefault(action.type(), defaultTopic);
+        String topic = sinks.actionTopic(action.type());
         ProducerRecord<byte[], byte[]> record =
                 new ProducerRecord<>(
                         topic,
                         null,
                         guard.timestamp(topic, timestamp, System.currentTimeMillis()),
                         action.key().getBytes(StandardCharsets.UTF_8),
-                        ActionJson.bytes(ActionJson.toJson(action)));
+                        Json.bytes(ActionJson.toJson(action)));
         record.headers()
                 .add(ActionJson.HEADER_ACTION_ID, utf8(action.actionId()))
                 .add(ActionJson.HEADER_ACTION_TYPE, utf8(action.type()))

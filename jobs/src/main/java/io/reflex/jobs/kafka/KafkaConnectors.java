@@ -109,10 +109,7 @@ public final class KafkaConnectors {
      * routed topics are committed together on each checkpoint.
      */
     public static KafkaSink<Action> actionsSink(String jobName, JobFile.SinkSpec spec) {
-        return sink(
-                jobName + "-actions",
-                spec,
-                new ActionSerializer(spec.actionsTopic(), spec.actionRoutes(), guard(spec)));
+        return sink(jobName + "-actions", spec, new ActionSerializer(spec, guard(spec)));
     }
 
     /** The dead-letter sink. */
@@ -126,24 +123,22 @@ public final class KafkaConnectors {
 
     /** The audit sink, or null when {@code sinks.audit-topic} is off. */
     public static KafkaSink<KeyedJson> auditSink(String jobName, JobFile.SinkSpec spec) {
-        if (spec.auditTopic() == null) {
-            return null;
-        }
-        return sink(
-                jobName + "-audit",
-                spec,
-                new KeyedJsonSerializer(spec.auditTopic(), AuditJson.SCHEMA_VERSION, guard(spec)));
+        return keyedJsonSink(jobName + "-audit", spec, spec.auditTopic(), AuditJson.SCHEMA_VERSION);
     }
 
     /** The state changelog's sink, or null when {@code sinks.state-topic} is off. */
     public static KafkaSink<KeyedJson> stateSink(String jobName, JobFile.SinkSpec spec) {
-        if (spec.stateTopic() == null) {
-            return null;
-        }
-        return sink(
-                jobName + "-state",
-                spec,
-                new KeyedJsonSerializer(spec.stateTopic(), StateJson.SCHEMA_VERSION, guard(spec)));
+        return keyedJsonSink(jobName + "-state", spec, spec.stateTopic(), StateJson.SCHEMA_VERSION);
+    }
+
+    private static KafkaSink<KeyedJson> keyedJsonSink(
+            String transactionalIdPrefix, JobFile.SinkSpec spec, String topic, int schemaVersion) {
+        return topic == null
+                ? null
+                : sink(
+                        transactionalIdPrefix,
+                        spec,
+                        new KeyedJsonSerializer(topic, schemaVersion, guard(spec)));
     }
 
     private static SinkRecordGuard guard(JobFile.SinkSpec spec) {

@@ -1,6 +1,5 @@
 package io.reflex.operators.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -40,10 +39,5 @@ public final class ActionJson {
         llm.put("attempts", a.attempts());
         n.put("emitted_at", a.emittedAt());
         return n;
-    }
-
-    /** Serializes to UTF-8 bytes. */
-    public static byte[] bytes(JsonNode node) {
-        return Json.bytes(node);
     }
 }
