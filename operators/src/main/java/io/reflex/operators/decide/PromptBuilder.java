@@ -12,7 +12,6 @@ import io.reflex.operators.model.Json;
 import io.reflex.operators.model.Trigger;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -84,8 +83,7 @@ public final class PromptBuilder implements Serializable {
 
     private String user(List<Trigger> triggers, List<ObjectNode> contexts, String memory) {
         Trigger last = triggers.get(triggers.size() - 1);
-        Set<String> rules = new LinkedHashSet<>();
-        triggers.forEach(t -> rules.add(t.rule()));
+        Set<String> rules = Trigger.rules(triggers);
         StringBuilder data = new StringBuilder();
         if (memory != null && !memory.isBlank()) {
             data.append("Your memory of this entity, from your earlier decisions:\n<data>\n")

@@ -3,7 +3,6 @@ package io.reflex.operators.model;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.reflex.operators.llm.ChatMessage;
-import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
@@ -76,19 +75,16 @@ public final class AuditJson {
         n.put("schema_version", SCHEMA_VERSION);
         n.put("request_id", requestId);
         n.put("key", key);
-        LinkedHashSet<String> rules = new LinkedHashSet<>();
-        ArrayNode ts = Json.MAPPER.createArrayNode();
+        ArrayNode r = n.putArray("rules");
+        Trigger.rules(triggers).forEach(r::add);
+        ArrayNode ts = n.putArray("triggers");
         for (Trigger t : triggers) {
-            rules.add(t.rule());
             ObjectNode o = ts.addObject();
             o.put("rule", t.rule());
             ArrayNode ids = o.putArray("event_ids");
             t.eventIds().forEach(ids::add);
             o.put("event_time", t.eventTime());
         }
-        ArrayNode r = n.putArray("rules");
-        rules.forEach(r::add);
-        n.set("triggers", ts);
         n.put("outcome", actions == null ? DEAD_LETTERED : actions.isEmpty() ? NO_ACTION : ACTIONS);
         if (cause != null) {
             n.put("cause", cause);

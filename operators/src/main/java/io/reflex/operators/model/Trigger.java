@@ -1,6 +1,8 @@
 package io.reflex.operators.model;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A rule that fired for one key: the input of the LLM step.
@@ -12,4 +14,12 @@ import java.util.List;
  * @param context a compact JSON object: the rule, the key's recent events and its statistics
  */
 public record Trigger(
-        String rule, String key, long eventTime, List<String> eventIds, String context) {}
+        String rule, String key, long eventTime, List<String> eventIds, String context) {
+
+    /** The rules that fired {@code triggers}, each once, in the triggers' order. */
+    public static Set<String> rules(List<Trigger> triggers) {
+        Set<String> rules = new LinkedHashSet<>();
+        triggers.forEach(t -> rules.add(t.rule()));
+        return rules;
+    }
+}

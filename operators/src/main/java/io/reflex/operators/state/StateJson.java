@@ -9,7 +9,6 @@ import io.reflex.operators.model.Trigger;
 import java.io.ByteArrayOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
@@ -30,15 +29,9 @@ public final class StateJson {
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.put("request_id", requestId);
         n.put("decided_at", at);
-        LinkedHashSet<String> rules = new LinkedHashSet<>();
-        long eventTime = Long.MIN_VALUE;
-        for (Trigger t : triggers) {
-            rules.add(t.rule());
-            eventTime = Math.max(eventTime, t.eventTime());
-        }
         ArrayNode r = n.putArray("rules");
-        rules.forEach(r::add);
-        n.put("event_time", eventTime);
+        Trigger.rules(triggers).forEach(r::add);
+        n.put("event_time", triggers.stream().mapToLong(Trigger::eventTime).max().orElseThrow());
         n.put("outcome", actions.isEmpty() ? "no_action" : "actions");
         ArrayNode as = n.putArray("actions");
         for (Action a : actions) {
