@@ -253,7 +253,8 @@ final class IngestBench {
                 "");
     }
 
-    private static ObjectNode row(String variant, Map<String, Object> run, long n) {
+    /** A result row of a run of {@link #runJob}. */
+    static ObjectNode row(String variant, Map<String, Object> run, long n) {
         ObjectNode r = io.reflex.operators.model.Json.MAPPER.createObjectNode();
         r.put("variant", variant);
         r.put("events", n);

@@ -21,12 +21,13 @@ import java.util.UUID;
 final class OutputsCostBench {
     private OutputsCostBench() {}
 
+    private static final String CHECKPOINT_INTERVAL = "2s";
+
     static BenchReport run(BenchContext ctx) throws Exception {
         long n = ctx.size(Long.getLong("bench.outputs.events", 500_000), 5_000);
         int keys = (int) ctx.size(Integer.getInteger("bench.outputs.keys", 10_000), 200);
         int rounds = (int) ctx.size(Integer.getInteger("bench.outputs.rounds", 4), 1);
         double share = 0.001;
-        String checkpointInterval = "2s";
         BenchReport report =
                 new BenchReport(
                         "outputs-cost",
@@ -41,7 +42,7 @@ final class OutputsCostBench {
                 .param("keys", keys)
                 .param("significant_share", share)
                 .param("parallelism", BenchContext.PARALLELISM)
-                .param("checkpoint_interval", checkpointInterval)
+                .param("checkpoint_interval", CHECKPOINT_INTERVAL)
                 .param("state_interval", "1s")
                 .param("rounds_per_variant", rounds)
                 .param(
@@ -68,17 +69,7 @@ final class OutputsCostBench {
         try (StubLlmServer stub = StubLlmServer.start(0, StubLlmServer.Settings.healthy(), 1)) {
             int round = 0;
             if (!ctx.smoke()) {
-                JobFile warm =
-                        BenchJobs.jobFile(
-                                "outputs-warmup",
-                                kafka,
-                                topics,
-                                stub.baseUrl(),
-                                true,
-                                "exactly-once",
-                                checkpointInterval,
-                                "",
-                                outputs);
+                JobFile warm = job("outputs-warmup", kafka, topics, stub, outputs);
                 // Warms the code of both variants: the outputs' operators, sinks and serializers
                 // besides the pipeline's own.
                 Map<String, Object> w = IngestBench.runJob(ctx, warm, false, n);
@@ -92,15 +83,11 @@ final class OutputsCostBench {
                         r % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
                     String variant = on ? "reflex+outputs" : "reflex";
                     JobFile job =
-                            BenchJobs.jobFile(
+                            job(
                                     "outputs-" + (on ? "on" : "off") + "-" + round++,
                                     kafka,
                                     topics,
-                                    stub.baseUrl(),
-                                    true,
-                                    "exactly-once",
-                                    checkpointInterval,
-                                    "",
+                                    stub,
                                     on ? outputs : "");
                     Map<String, Object> run = IngestBench.runJob(ctx, job, false, n);
                     outputRounds += on ? 1 : 0;
@@ -109,13 +96,7 @@ final class OutputsCostBench {
                     System.out.printf("  %-15s %10.0f events/s  (%s)%n", variant, rate, run);
                     ObjectNode b = best.get(variant);
                     if (b == null || rate > b.get("events_per_second").asDouble()) {
-                        ObjectNode row = io.reflex.operators.model.Json.MAPPER.createObjectNode();
-                        row.put("variant", variant);
-                        row.put("events", n);
-                        row.put("events_per_second", Math.round(rate));
-                        row.put(
-                                "seconds_first_record_to_end",
-                                BenchReport.round((double) run.get("seconds"), 2));
+                        ObjectNode row = IngestBench.row(variant, run, n);
                         best.put(variant, row);
                     }
                 }
@@ -165,5 +146,25 @@ final class OutputsCostBench {
                 series,
                 false);
         return report;
+    }
+
+    /** The ingest benchmark's job file, with {@code sinks} (the outputs' keys, or "") added. */
+    private static JobFile job(
+            String name,
+            EmbeddedKafka kafka,
+            BenchJobs.Topics topics,
+            StubLlmServer stub,
+            String sinks)
+            throws Exception {
+        return BenchJobs.jobFile(
+                name,
+                kafka,
+                topics,
+                stub.baseUrl(),
+                true,
+                "exactly-once",
+                CHECKPOINT_INTERVAL,
+                "",
+                sinks);
     }
 }
