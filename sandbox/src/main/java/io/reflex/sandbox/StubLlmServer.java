@@ -322,6 +322,14 @@ public final class StubLlmServer implements AutoCloseable {
     }
 
     /**
+     * What this server, as a strict provider, refuses in a {@code strict: true} response schema
+     * (answered with a 400); empty when it takes it.
+     */
+    public static List<String> strictSchemaProblems(JsonNode schema) {
+        return ResponseFormats.strictProblems(schema);
+    }
+
+    /**
      * Turns the analyst on or off: answers that follow from the prompt's figures and words, with
      * reasons that name them ({@link AnalystAnswers}), instead of random instances of the schema.
      * The demo's default; deterministic like the rest.
