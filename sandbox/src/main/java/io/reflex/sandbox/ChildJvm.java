@@ -24,6 +24,17 @@ public final class ChildJvm implements AutoCloseable {
     public static ChildJvm start(
             String mainClass, List<String> jvmArgs, List<String> args, Path log)
             throws IOException {
+        return start(mainClass, jvmArgs, args, log, java.util.Map.of());
+    }
+
+    /** As {@link #start(String, List, List, Path)}, with {@code env} added to its environment. */
+    public static ChildJvm start(
+            String mainClass,
+            List<String> jvmArgs,
+            List<String> args,
+            Path log,
+            java.util.Map<String, String> env)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
@@ -32,11 +43,10 @@ public final class ChildJvm implements AutoCloseable {
         cmd.add(mainClass);
         cmd.addAll(args);
         Files.createDirectories(log.toAbsolutePath().getParent());
-        Process p =
-                new ProcessBuilder(cmd)
-                        .redirectErrorStream(true)
-                        .redirectOutput(log.toFile())
-                        .start();
+        ProcessBuilder pb =
+                new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
         return new ChildJvm(p, log);
     }
 

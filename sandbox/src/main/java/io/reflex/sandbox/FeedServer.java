@@ -1,13 +1,9 @@
 package io.reflex.sandbox;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -66,8 +62,7 @@ public final class FeedServer implements AutoCloseable {
 
     private final Server server;
     private final Settings settings;
-    private final FeedGenerator generator;
-    private final List<String> history = new ArrayList<>();
+    private final FeedHistory history;
     private final Map<WebSocket, Thread> senders = new ConcurrentHashMap<>();
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
@@ -77,24 +72,11 @@ public final class FeedServer implements AutoCloseable {
     private final ScheduledExecutorService dropper;
     private final Map<Long, Hostile> hostile = new ConcurrentHashMap<>();
     private volatile boolean secure;
+    private volatile long lastSeq = Long.MAX_VALUE;
 
-    private FeedServer(int port, Settings settings, long seed) {
+    private FeedServer(int port, Settings settings, long seed, long startMillis) {
         this.settings = settings;
-        // Event time starts now and advances at the paced rate, so a live feed looks live.
-        FeedGenerator.Options d = FeedGenerator.Options.defaults(System.currentTimeMillis());
-        this.generator =
-                new FeedGenerator(
-                        new FeedGenerator.Options(
-                                d.symbols(),
-                                seed,
-                                d.startMillis(),
-                                settings.messagesPerSecond() > 0
-                                        ? 1000L / settings.messagesPerSecond()
-                                        : d.stepMillis(),
-                                settings.newsOnly() ? 1.0 : 0.3,
-                                d.alarmingProbability(),
-                                d.jumpProbability(),
-                                d.spikeProbability()));
+        this.history = new FeedHistory(settings, seed, startMillis);
         this.server = new Server(new InetSocketAddress("127.0.0.1", port));
         this.server.setReuseAddr(true);
         this.dropper =
@@ -119,7 +101,23 @@ public final class FeedServer implements AutoCloseable {
         try (ServerSocket probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        FeedServer feed = new FeedServer(port, settings, seed);
+        return start(settings, seed, ssl, port);
+    }
+
+    /** Starts a server on {@code port} of the loopback interface. */
+    public static FeedServer start(Settings settings, long seed, SSLContext ssl, int port)
+            throws Exception {
+        return start(settings, seed, ssl, port, System.currentTimeMillis());
+    }
+
+    /**
+     * Starts a server on {@code port} whose first message has event time {@code startMillis}, so
+     * that {@link FeedHistory} can tell every message it will send.
+     */
+    public static FeedServer start(
+            Settings settings, long seed, SSLContext ssl, int port, long startMillis)
+            throws Exception {
+        FeedServer feed = new FeedServer(port, settings, seed, startMillis);
         if (ssl != null) {
             feed.server.setWebSocketFactory(new DefaultSSLWebSocketServerFactory(ssl));
             feed.secure = true;
@@ -159,6 +157,15 @@ public final class FeedServer implements AutoCloseable {
     /** Time the senders waited for clients to read, summed over connections. */
     public long stalledMillis() {
         return TimeUnit.NANOSECONDS.toMillis(stalledNanos.get());
+    }
+
+    /**
+     * Ends the feed after message {@code seq}: connections stay open, but nothing more is sent, so
+     * a test knows every message there will be.
+     */
+    public FeedServer lastSeq(long seq) {
+        this.lastSeq = seq;
+        return this;
     }
 
     /** Closes every open connection abruptly, as a network failure would. */
@@ -206,27 +213,7 @@ public final class FeedServer implements AutoCloseable {
 
     /** Message {@code seq} (from 1): the same for every connection. */
     public String message(long seq) {
-        synchronized (history) {
-            while (history.size() < seq) {
-                long n = history.size() + 1;
-                if (settings.malformedEvery() > 0 && n % settings.malformedEvery() == 0) {
-                    history.add("{not json, seq " + n);
-                    continue;
-                }
-                FeedGenerator.FeedRecord r = generator.next();
-                try {
-                    ObjectNode node = (ObjectNode) MAPPER.readTree(r.json());
-                    node.put("seq", n);
-                    node.put(
-                            "channel",
-                            r.topic().equals(FeedGenerator.NEWS_TOPIC) ? "news" : "trades");
-                    history.add(node.toString());
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-            return history.get((int) seq - 1);
-        }
+        return history.message(seq);
     }
 
     private void send(WebSocket conn, long since) {
@@ -242,6 +229,10 @@ public final class FeedServer implements AutoCloseable {
                 long t = System.nanoTime();
                 LockSupport.parkNanos(1_000_000); // the client is not reading: wait for it
                 stalledNanos.addAndGet(System.nanoTime() - t);
+                continue;
+            }
+            if (seq > lastSeq) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // the feed has ended
                 continue;
             }
             if (pace > 0) {
@@ -340,5 +331,56 @@ public final class FeedServer implements AutoCloseable {
             setConnectionLostTimeout(0);
             started.countDown();
         }
+    }
+
+    /**
+     * Runs a feed in its own JVM: {@code FeedServer PORT [--rate N] [--drop-every-ms MS]
+     * [--token-env VAR] [--malformed-every N] [--last-seq N] [--news-only] [--seed S]
+     * [--start-millis T]}. The token comes from an environment variable, never the command line,
+     * where {@code ps} would show it.
+     */
+    public static void main(String[] args) throws Exception {
+        int port = Integer.parseInt(args[0]);
+        int rate = 0;
+        long dropMs = 0;
+        String token = null;
+        int malformed = 0;
+        long last = Long.MAX_VALUE;
+        boolean newsOnly = false;
+        long seed = 7;
+        long startMillis = System.currentTimeMillis();
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "--rate" -> rate = Integer.parseInt(args[++i]);
+                case "--drop-every-ms" -> dropMs = Long.parseLong(args[++i]);
+                case "--token-env" -> token = System.getenv(args[++i]);
+                case "--malformed-every" -> malformed = Integer.parseInt(args[++i]);
+                case "--last-seq" -> last = Long.parseLong(args[++i]);
+                case "--news-only" -> newsOnly = true;
+                case "--seed" -> seed = Long.parseLong(args[++i]);
+                case "--start-millis" -> startMillis = Long.parseLong(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        FeedServer feed =
+                start(
+                                new Settings(rate, dropMs, token, malformed, newsOnly),
+                                seed,
+                                null,
+                                port,
+                                startMillis)
+                        .lastSeq(last);
+        System.out.println("feed listening at " + feed.url());
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    try {
+                                        feed.close();
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                }));
+        Thread.currentThread().join();
     }
 }

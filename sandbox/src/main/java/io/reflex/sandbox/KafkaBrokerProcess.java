@@ -21,10 +21,15 @@ import org.apache.kafka.common.Uuid;
  * {@code kafka.Kafka} runs with a generated {@code server.properties} on free loopback ports.
  */
 public final class KafkaBrokerProcess implements AutoCloseable {
-    private final ChildJvm jvm;
-    private final String bootstrap;
+    private static final List<String> JVM_ARGS = List.of("-Xmx512m", "-Dlog4j2.level=WARN");
 
-    private KafkaBrokerProcess(ChildJvm jvm, String bootstrap) {
+    private final Path dir;
+    private final String bootstrap;
+    private volatile ChildJvm jvm;
+    private int starts = 1;
+
+    private KafkaBrokerProcess(Path dir, ChildJvm jvm, String bootstrap) {
+        this.dir = dir;
         this.jvm = jvm;
         this.bootstrap = bootstrap;
     }
@@ -59,11 +64,10 @@ public final class KafkaBrokerProcess implements AutoCloseable {
                         "transaction.state.log.num.partitions=4",
                         "group.initial.rebalance.delay.ms=0",
                         ""));
-        List<String> jvmArgs = List.of("-Xmx512m", "-Dlog4j2.level=WARN");
         try (ChildJvm format =
                 ChildJvm.start(
                         "kafka.tools.StorageTool",
-                        jvmArgs,
+                        JVM_ARGS,
                         List.of(
                                 "format",
                                 "-t",
@@ -75,27 +79,45 @@ public final class KafkaBrokerProcess implements AutoCloseable {
                 throw new IOException("formatting Kafka's storage failed:\n" + format.output());
             }
         }
-        ChildJvm broker =
-                ChildJvm.start(
-                        "kafka.Kafka",
-                        jvmArgs,
-                        List.of(props.toString()),
-                        dir.resolve("broker.log"));
-        KafkaBrokerProcess kafka = new KafkaBrokerProcess(broker, "127.0.0.1:" + port);
+        KafkaBrokerProcess kafka =
+                new KafkaBrokerProcess(dir, launch(dir, "broker.log"), "127.0.0.1:" + port);
+        kafka.awaitReady(timeout);
+        return kafka;
+    }
+
+    private static ChildJvm launch(Path dir, String log) throws IOException {
+        return ChildJvm.start(
+                "kafka.Kafka",
+                JVM_ARGS,
+                List.of(dir.resolve("server.properties").toString()),
+                dir.resolve(log));
+    }
+
+    private void awaitReady(Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            try (Admin admin = kafka.admin()) {
+            try (Admin admin = admin()) {
                 admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
-                return kafka;
+                return;
             } catch (Exception e) {
-                if (!broker.isAlive() || System.nanoTime() > deadline) {
-                    String out = broker.output();
-                    broker.close();
+                if (!jvm.isAlive() || System.nanoTime() > deadline) {
+                    String out = jvm.output();
+                    jvm.close();
                     throw new IOException("Kafka broker did not start:\n" + out, e);
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
             }
         }
+    }
+
+    /**
+     * Stops the broker (a clean shutdown: SIGTERM, forced after 10 s) and starts it again on the
+     * same port and log directory, as a rolling restart would; returns once it answers.
+     */
+    public synchronized void restart(Duration timeout) throws Exception {
+        jvm.close();
+        jvm = launch(dir, "broker-" + (++starts) + ".log");
+        awaitReady(timeout);
     }
 
     public String bootstrapServers() {

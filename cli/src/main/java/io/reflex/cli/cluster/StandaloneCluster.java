@@ -63,9 +63,11 @@ public final class StandaloneCluster {
         Set<String> known = taskManagerIds();
         List<String> running = taskManagersAlive();
         int launched = 0;
+        // A name is never reused while the cluster runs (a dead TaskManager keeps its pid file
+        // until `stop`): it is the TaskManager's resource id in the REST API, and its log's name.
         for (int i = 1; running.size() < taskManagers; i++) {
             String name = "taskmanager-" + i;
-            if (!running.contains(name)) {
+            if (!Files.exists(home.stateDir().resolve(name + ".pid"))) {
                 launch(name, TM_MAIN, "GET_TM_RESOURCE_PARAMS");
                 running.add(name);
                 launched++;
@@ -235,6 +237,10 @@ public final class StandaloneCluster {
         cmd.add("--configDir");
         cmd.add(home.confDir().toString());
         cmd.addAll(params.get(1));
+        if (mainClass.equals(TM_MAIN)) {
+            cmd.add("-D");
+            cmd.add("taskmanager.resource-id=" + name);
+        }
         Process p =
                 new ProcessBuilder(cmd)
                         .redirectErrorStream(true)

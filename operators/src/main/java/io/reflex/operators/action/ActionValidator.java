@@ -73,6 +73,17 @@ public final class ActionValidator {
         } catch (JsonProcessingException e) {
             return new Result(List.of(), null, "answer is not JSON: " + e.getOriginalMessage());
         }
+        // An action outside the catalogue is named as such, before the schema's anyOf would
+        // report it as every branch's mismatch of its params.
+        for (JsonNode a : answer.path("actions")) {
+            JsonNode type = a.path("type");
+            if (type.isTextual() && !catalogue.contains(type.asText())) {
+                return new Result(
+                        List.of(),
+                        null,
+                        "action type '" + type.asText() + "' is not in the catalogue");
+            }
+        }
         // Strict structured output sends optional params as required and nullable
         // (StructuredOutput#strict): their null means absent, as the job file's schema says.
         for (JsonNode a : answer.path("actions")) {
@@ -90,6 +101,7 @@ public final class ActionValidator {
                     "answer violates the schema: "
                             + errors.stream()
                                     .map(ValidationMessage::getMessage)
+                                    .distinct()
                                     .sorted()
                                     .limit(5)
                                     .collect(Collectors.joining("; ")));

@@ -38,7 +38,17 @@ class ActionValidatorTest {
                                         "{\"actions\":[{\"type\":\"sell\",\"params\":{},"
                                                 + "\"reason\":\"x\"}]}")
                                 .error())
-                .startsWith("answer violates the schema");
+                .as("an action type outside the catalogue is named, not its params' mismatch")
+                .isEqualTo("action type 'sell' is not in the catalogue");
+        assertThat(
+                        validator
+                                .validate(
+                                        "{\"actions\":[{\"type\":\"alert\",\"params\":"
+                                                + "{\"severity\":\"high\"},\"reason\":\"x\"},"
+                                                + "{\"type\":\"transfer_funds\",\"params\":"
+                                                + "{\"account\":\"X\",\"amount\":1},\"reason\":\"x\"}]}")
+                                .error())
+                .isEqualTo("action type 'transfer_funds' is not in the catalogue");
         assertThat(
                         validator
                                 .validate(

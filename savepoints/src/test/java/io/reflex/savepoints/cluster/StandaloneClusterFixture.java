@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.reflex.operators.model.Json;
 import io.reflex.sandbox.ChildJvm;
+import io.reflex.sandbox.ClusterConf;
 import io.reflex.sandbox.KafkaBrokerProcess;
 import io.reflex.sandbox.TopicReader;
 import java.io.IOException;
@@ -78,18 +79,8 @@ final class StandaloneClusterFixture implements AutoCloseable {
                         dir.resolve("stub.log"));
         String stubUrl = "http://127.0.0.1:" + stubPort;
 
-        int restPort = KafkaBrokerProcess.freePort();
         Path conf = dir.resolve("flink-conf");
-        Files.createDirectories(conf);
-        for (String f : List.of("log4j.properties", "log4j-cli.properties")) {
-            Files.copy(root.resolve("flink-conf").resolve(f), conf.resolve(f));
-        }
-        String yaml = Files.readString(root.resolve("flink-conf/config.yaml"));
-        yaml = replace(yaml, "port: 8081", "port: " + restPort);
-        yaml = replace(yaml, "port: 6123", "port: " + KafkaBrokerProcess.freePort());
-        yaml = replace(yaml, "file:///tmp/reflex/", dir.toUri() + "flink/");
-        yaml = replace(yaml, "port: 9249-9259", "port: 9260-9270");
-        Files.writeString(conf.resolve("config.yaml"), yaml);
+        String restUrl = ClusterConf.isolate(root, conf, dir.resolve("flink"));
 
         Map<String, String> env =
                 Map.of(
@@ -97,17 +88,11 @@ final class StandaloneClusterFixture implements AutoCloseable {
                         "REFLEX_CLUSTER_HOME", dir.resolve("cluster").toString(),
                         "REFLEX_SKIP_BUILD", "1");
         StandaloneClusterFixture f =
-                new StandaloneClusterFixture(
-                        root, dir, env, kafka, stub, stubUrl, "http://127.0.0.1:" + restPort, "");
+                new StandaloneClusterFixture(root, dir, env, kafka, stub, stubUrl, restUrl, "");
         String started = f.reflex("cluster", "start", "--taskmanagers", "1");
         f.awaitStub();
         return new StandaloneClusterFixture(
                 root, dir, env, kafka, stub, stubUrl, f.restUrl, started);
-    }
-
-    private static String replace(String text, String from, String to) {
-        assertThat(text).as("flink-conf/config.yaml has " + from).contains(from);
-        return text.replace(from, to);
     }
 
     /** Runs {@code bin/reflex args} and returns its output; fails the test on a non-zero exit. */
