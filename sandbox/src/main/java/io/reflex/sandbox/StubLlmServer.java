@@ -75,10 +75,14 @@ public final class StubLlmServer implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final Map<String, AtomicLong> answersByRequestId = new ConcurrentHashMap<>();
-    private final Map<String, Long> firstAnswers = new ConcurrentHashMap<>();
 
-    /** The first 100 repeated answers: request id, when first answered, when again (epoch ms). */
+    /** The first 100 request ids answered more than once. */
     private final List<String> repeated = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Every attempt by request id: arrival and end (epoch ms) and outcome. */
+    private final Map<String, List<String>> attempts = new ConcurrentHashMap<>();
+
+    private final ThreadLocal<Outcome> lastOutcome = new ThreadLocal<>();
 
     private final Map<String, AtomicLong> responseFormats = new ConcurrentHashMap<>();
     private final AnalystAnswers analysts = new AnalystAnswers(MAPPER);
@@ -335,7 +339,9 @@ public final class StubLlmServer implements AutoCloseable {
         s.put(
                 "request_ids_answered_more_than_once",
                 answersByRequestId.values().stream().filter(n -> n.get() > 1).count());
-        repeated.forEach(s.putArray("repeated_answers")::add);
+        ObjectNode rep = s.putObject("repeated_answers");
+        repeated.forEach(
+                id -> rep.set(id, MAPPER.valueToTree(attempts.getOrDefault(id, List.of()))));
         return s;
     }
 
@@ -459,6 +465,8 @@ public final class StubLlmServer implements AutoCloseable {
     }
 
     private void handleCompletion(HttpExchange ex) throws IOException {
+        long arrived = System.currentTimeMillis();
+        lastOutcome.remove();
         firstArrivalNanos.compareAndSet(0, System.nanoTime());
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
@@ -630,16 +638,15 @@ public final class StubLlmServer implements AutoCloseable {
                 content = MAPPER.writeValueAsString(instance);
             }
             record(violate ? Outcome.SCHEMA_VIOLATION : Outcome.OK);
+            // Only answers a client can use count: a schema violation is a fault, like the rest.
             String id = requestId(ex);
-            long first = firstAnswers.computeIfAbsent(id, i -> System.currentTimeMillis());
-            if (answersByRequestId.computeIfAbsent(id, i -> new AtomicLong()).incrementAndGet() > 1
+            if (!violate
+                    && answersByRequestId
+                                    .computeIfAbsent(id, i -> new AtomicLong())
+                                    .incrementAndGet()
+                            > 1
                     && repeated.size() < 100) {
-                repeated.add(
-                        id
-                                + " first answered at "
-                                + first
-                                + ", again at "
-                                + System.currentTimeMillis());
+                repeated.add(id);
             }
             send(
                     ex,
@@ -649,6 +656,9 @@ public final class StubLlmServer implements AutoCloseable {
         } finally {
             lastFinishNanos.accumulateAndGet(System.nanoTime(), Math::max);
             inFlight.decrementAndGet();
+            attempts.computeIfAbsent(
+                            requestId(ex), i -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                    .add(arrived + "-" + System.currentTimeMillis() + " " + lastOutcome.get());
         }
     }
 
@@ -818,6 +828,7 @@ public final class StubLlmServer implements AutoCloseable {
 
     private void record(Outcome outcome) {
         counts.get(outcome).incrementAndGet();
+        lastOutcome.set(outcome);
     }
 
     private static long seed(byte[] body) {

@@ -72,7 +72,12 @@ public final class Soak {
     private final String apiKey = "sk-soak-" + secret();
     private final String feedToken = "feed-" + secret();
     private final Map<String, String> env = new LinkedHashMap<>();
+    private volatile KafkaBrokerProcess kafka;
+    private volatile ChildJvm stub;
+    private volatile ChildJvm feed;
+    private volatile boolean clusterStarted;
     private long startNanos;
+    private long startMillis;
     private String restUrl;
     private String stubUrl;
     private String jobId;
@@ -135,10 +140,9 @@ public final class Soak {
         progress(
                 "work directory %s; input %d s, then a drain of up to %d s",
                 options.work(), inputSeconds, seconds - inputSeconds + 180);
-        KafkaBrokerProcess kafka = null;
-        ChildJvm stub = null;
-        ChildJvm feed = null;
-        boolean clusterStarted = false;
+        // Ctrl-C or a kill of this JVM must not leave the cluster, broker, stub or feed running.
+        Thread hook = new Thread(this::teardown, "soak-teardown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
             kafka =
                     KafkaBrokerProcess.start(
@@ -219,6 +223,7 @@ public final class Soak {
                             hostilePerSecond,
                             inputSeconds);
             startNanos = System.nanoTime();
+            startMillis = System.currentTimeMillis();
             Thread producer = new Thread(input, "soak-input");
             producer.setDaemon(true);
             producer.start();
@@ -243,28 +248,38 @@ public final class Soak {
             check.awaitSettled(drain, this::sample);
             check.awaitCheckpoints(() -> completedCheckpoints(), 2, Duration.ofMinutes(2));
             check.read();
-            check.stub(getJson(stubUrl + "/stats"), inFlightAtKills);
+            check.stub(getJson(stubUrl + "/stats"), inFlightAtKills, startMillis);
             check.restarts(
                     getJson(restUrl + "/jobs/" + jobId + "/exceptions?maxExceptions=1000"),
                     numRestarts());
             cancel();
             SoakReport report = new SoakReport(options, faults, samples, check, input, elapsed());
-            clusterStarted = false;
-            stopCluster();
-            closeQuietly(stub, feed, kafka);
-            stub = null;
-            feed = null;
-            kafka = null;
+            // Every process stops before the logs are searched for secrets.
+            teardown();
             check.secrets(
                     options.work(), Map.of("the API key", apiKey, "the feed token", feedToken));
             report.write(options.out());
             return check;
         } finally {
-            if (clusterStarted) {
-                stopCluster();
+            teardown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException exiting) {
+                // the hook runs, or has run
             }
-            closeQuietly(stub, feed, kafka);
         }
+    }
+
+    /** Stops whatever of the cluster, the stub, the feed and the broker runs; safe to repeat. */
+    private synchronized void teardown() {
+        if (clusterStarted) {
+            clusterStarted = false;
+            stopCluster();
+        }
+        closeQuietly(stub, feed, kafka);
+        stub = null;
+        feed = null;
+        kafka = null;
     }
 
     /** The faults' schedule, run on this thread while the input flows, sampling as it goes. */

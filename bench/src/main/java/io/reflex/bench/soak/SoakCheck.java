@@ -325,7 +325,7 @@ final class SoakCheck {
      * The stub's request log: answers per request id. Only a request in flight when its TaskManager
      * died may be answered twice (the answer went to a dead process).
      */
-    void stub(JsonNode stats, long inFlightAtKills) {
+    void stub(JsonNode stats, long inFlightAtKills, long startMillis) {
         ObjectNode s = figures.putObject("llm");
         s.put("requests", stats.path("requests").asLong());
         s.set("outcomes", stats.path("outcomes"));
@@ -334,6 +334,28 @@ final class SoakCheck {
         s.put("request_ids_answered_more_than_once", twice);
         s.put("in_flight_at_the_kills", inFlightAtKills);
         s.put("max_in_flight", stats.path("max_in_flight").asLong());
+        // Each attempt of a request answered twice: arrival and end in seconds from the start
+        // of input, and the outcome, to set against the faults' times.
+        ObjectNode repeated = s.putObject("repeated_answers");
+        stats.path("repeated_answers")
+                .fields()
+                .forEachRemaining(
+                        e -> {
+                            List<String> tries = new ArrayList<>();
+                            for (JsonNode a : e.getValue()) {
+                                String[] parts = a.asText().split("[- ]");
+                                tries.add(
+                                        String.format(
+                                                java.util.Locale.ROOT,
+                                                "%.1f-%.1f %s",
+                                                (Long.parseLong(parts[0]) - startMillis) / 1e3,
+                                                (Long.parseLong(parts[1]) - startMillis) / 1e3,
+                                                parts[2].toLowerCase(java.util.Locale.ROOT)));
+                            }
+                            repeated.put(
+                                    e.getKey().substring(0, Math.min(8, e.getKey().length())),
+                                    String.join(", ", tries));
+                        });
         targets.add(
                 new Target(
                         "request ids answered twice, beyond those in flight at a kill",

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reflex.connectors.websocket.reader.WebSocketSplitReader;
 import io.reflex.connectors.websocket.split.WebSocketSplit;
+import io.reflex.sandbox.FeedHistory;
 import io.reflex.sandbox.FeedServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -72,6 +73,56 @@ class WebSocketSplitReaderTest {
             assertThat(finished).isTrue();
             assertThat(seqs).hasSize(50).first().isEqualTo(101L);
             assertThat(seqs).last().isEqualTo(150L);
+        }
+    }
+
+    /**
+     * Every third message is not JSON, so it has no sequence number, and the feed drops every
+     * connection every 100 ms: a resumed feed sends the unnumbered messages after the last number
+     * again, and the reader hands each on once. A restored split that took one unnumbered message
+     * after its last number drops the feed's copy of it.
+     */
+    @Test
+    void handsOnEachUnnumberedMessageOnceAcrossResumesAndRestores() throws Exception {
+        try (FeedServer feed =
+                FeedServer.start(new FeedServer.Settings(500, 100, null, 3, false), 5)) {
+            WebSocketSplitReader reader =
+                    new WebSocketSplitReader(
+                            options(feed.url(), 300), new UnregisteredMetricsGroup());
+            // Restored after message 2, having taken message 3 (unnumbered) too.
+            reader.handleSplitsChanges(
+                    new SplitsAddition<>(List.of(new WebSocketSplit(feed.url(), 2, 1))));
+            List<String> unnumbered = new ArrayList<>();
+            List<Long> numbered = new ArrayList<>();
+            boolean finished = false;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!finished && System.nanoTime() < deadline) {
+                RecordsWithSplitIds<WebSocketMessage> batch = reader.fetch();
+                while (batch.nextSplit() != null) {
+                    WebSocketMessage m;
+                    while ((m = batch.nextRecordFromSplit()) != null) {
+                        if (m.seq() < 0) {
+                            unnumbered.add(m.text());
+                        } else if (numbered.isEmpty()
+                                || m.seq() > numbered.get(numbered.size() - 1)) {
+                            numbered.add(m.seq());
+                        }
+                    }
+                }
+                finished = batch.finishedSplits().contains(feed.url());
+                batch.recycle();
+            }
+            reader.close();
+            assertThat(finished).isTrue();
+            assertThat(feed.connections()).as("the feed dropped the reader").isGreaterThan(2);
+            assertThat(unnumbered).as("each unnumbered message once").doesNotHaveDuplicates();
+            assertThat(unnumbered.get(0)).isEqualTo(FeedHistory.malformed(6));
+            long last = numbered.get(numbered.size() - 1);
+            List<String> expected = new ArrayList<>();
+            for (long seq = 6; seq < last; seq += 3) {
+                expected.add(FeedHistory.malformed(seq));
+            }
+            assertThat(unnumbered).startsWith(expected.toArray(new String[0]));
         }
     }
 

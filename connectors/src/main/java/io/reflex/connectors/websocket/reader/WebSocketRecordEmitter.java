@@ -11,7 +11,8 @@ import org.apache.flink.util.Collector;
 /**
  * Emits the records of a message and advances the split's sequence. A message at or below the last
  * sequence already emitted (a resumed feed's overlap) is dropped; a jump past the next sequence is
- * counted as a gap.
+ * counted as a gap. A message without a sequence number is counted in the state, so that a resumed
+ * feed's copy of it can be recognised (see {@link WebSocketSplitState#unsequencedAfter()}).
  */
 public final class WebSocketRecordEmitter<T>
         implements RecordEmitter<WebSocketMessage, T, WebSocketSplitState> {
@@ -41,6 +42,8 @@ public final class WebSocketRecordEmitter<T>
                 gaps.inc(seq - state.lastSeq() - 1);
             }
             state.setLastSeq(seq);
+        } else {
+            state.addUnsequenced();
         }
         collector.output = output;
         deserializer.deserialize(message, collector);

@@ -89,6 +89,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
     private final Counter reconnects;
     private final Counter messages;
     private final Counter bytes;
+    private final Counter replays;
     private final AtomicLong lastMessageAt = new AtomicLong();
 
     /** Permits no connection holds; below zero only while splits outnumber the capacity. */
@@ -115,6 +116,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
         reconnects = group.counter("reconnects");
         messages = group.counter("messages");
         bytes = group.counter("bytes");
+        replays = group.counter("unnumberedReplaysDropped");
         group.gauge("connected", () -> connections.values().stream().filter(c -> c.open).count());
         group.gauge("queueSize", inbox::size);
         group.gauge(
@@ -160,7 +162,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
         }
         List<Connection> added = new ArrayList<>();
         for (WebSocketSplit split : change.splits()) {
-            Connection c = new Connection(split.url(), split.lastSeq());
+            Connection c = new Connection(split.url(), split.lastSeq(), split.unsequencedAfter());
             connections.put(split.url(), c);
             added.add(c);
         }
@@ -263,6 +265,15 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
         /** The highest sequence number handed on; only the fetcher thread uses it. */
         long lastSeq;
 
+        /**
+         * Messages without a sequence number received after {@link #resumeSeq}: a feed resumed
+         * there sends them again before its next numbered message.
+         */
+        private int unsequencedSinceResume;
+
+        /** Unnumbered messages still to drop on this socket, as copies of ones received before. */
+        private int replaysToDrop;
+
         /** Where the last unreadable frame broke the connection, or {@code Long.MIN_VALUE}. */
         private long unreadableAt = Long.MIN_VALUE;
 
@@ -279,10 +290,11 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
         long nextPingAt;
         String lastError;
 
-        Connection(String url, long lastSeq) {
+        Connection(String url, long lastSeq, int unsequencedAfter) {
             this.url = url;
             this.lastSeq = lastSeq;
             this.resumeSeq = lastSeq;
+            this.unsequencedSinceResume = unsequencedAfter;
         }
 
         void connect() {
@@ -318,6 +330,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
             long resumeAt = resumeSeq;
             LOG.info("connected to {}{}", url, resumeAt >= 0 ? " after sequence " + resumeAt : "");
             delivered = false;
+            replaysToDrop = resumes() && resumeAt >= 0 ? unsequencedSinceResume : 0;
             assembler.reset();
             if (options.subscribeTemplate() != null) {
                 webSocket.sendText(
@@ -412,6 +425,22 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
             if (requested > 0) {
                 requested--;
             }
+            if (message.seq() >= 0) {
+                replaysToDrop = 0;
+                if (message.seq() > resumeSeq) {
+                    unsequencedSinceResume = 0;
+                }
+            } else if (replaysToDrop > 0) {
+                // The resumed feed's copy of an unnumbered message received before: handed on
+                // already, so dropped here; its permit goes back to the reader's pool.
+                replaysToDrop--;
+                replays.inc();
+                available.incrementAndGet();
+                topUp();
+                return;
+            } else {
+                unsequencedSinceResume++;
+            }
             held.incrementAndGet();
             if (message.seq() > resumeSeq) {
                 resumeSeq = message.seq();
@@ -477,6 +506,7 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
             }
             unreadableAt = Long.MIN_VALUE;
             resumeSeq = at + 1;
+            unsequencedSinceResume = 0;
             report(
                     new WebSocketMessage(
                             url,

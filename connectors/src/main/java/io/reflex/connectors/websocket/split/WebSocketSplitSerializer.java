@@ -12,9 +12,12 @@ public final class WebSocketSplitSerializer implements SimpleVersionedSerializer
     /** URL, then the last sequence number. */
     private static final int VERSION_1 = 1;
 
+    /** URL, the last sequence number, then the messages without one taken after it. */
+    private static final int VERSION_2 = 2;
+
     @Override
     public int getVersion() {
-        return VERSION_1;
+        return VERSION_2;
     }
 
     @Override
@@ -22,15 +25,18 @@ public final class WebSocketSplitSerializer implements SimpleVersionedSerializer
         DataOutputSerializer out = new DataOutputSerializer(64);
         out.writeUTF(split.url());
         out.writeLong(split.lastSeq());
+        out.writeInt(split.unsequencedAfter());
         return out.getCopyOfBuffer();
     }
 
     @Override
     public WebSocketSplit deserialize(int version, byte[] bytes) throws IOException {
+        DataInputDeserializer in = new DataInputDeserializer(bytes);
         switch (version) {
             case VERSION_1:
-                DataInputDeserializer in = new DataInputDeserializer(bytes);
                 return new WebSocketSplit(in.readUTF(), in.readLong());
+            case VERSION_2:
+                return new WebSocketSplit(in.readUTF(), in.readLong(), in.readInt());
             default:
                 throw new IOException("unknown WebSocketSplit version " + version);
         }
