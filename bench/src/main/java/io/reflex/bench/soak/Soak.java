@@ -201,6 +201,11 @@ public final class Soak {
 
             Path conf = options.work().resolve("flink-conf");
             restUrl = ClusterConf.isolate(root, conf, options.work().resolve("flink"));
+            // The REST API's metrics are at most this old, for a throughput sampled every 2 s.
+            Files.writeString(
+                    conf.resolve("config.yaml"),
+                    "\nmetrics.fetcher.update-interval: 1s\n",
+                    java.nio.file.StandardOpenOption.APPEND);
             env.put("FLINK_CONF_DIR", conf.toString());
             env.put("REFLEX_CLUSTER_HOME", options.work().resolve("cluster").toString());
             env.put("REFLEX_SKIP_BUILD", "1");

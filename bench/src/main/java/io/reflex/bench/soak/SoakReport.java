@@ -175,15 +175,17 @@ final class SoakReport {
                         .height(500)
                         .title("Soak: source records/s and LLM requests in flight; faults marked")
                         .xAxisTitle("seconds from the start of input")
-                        .yAxisTitle("records/s | requests")
                         .build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         c.getStyler().setChartBackgroundColor(Color.WHITE);
         c.getStyler().setMarkerSize(0);
         XYSeries r = c.addSeries("source records/s", t, rate);
         r.setMarker(SeriesMarkers.NONE);
-        XYSeries f = c.addSeries("LLM requests in flight", t, inFlight);
+        XYSeries f = c.addSeries("LLM requests in flight (right axis)", t, inFlight);
         f.setMarker(SeriesMarkers.NONE);
+        f.setYAxisGroup(1);
+        c.setYAxisGroupTitle(0, "source records/s");
+        c.setYAxisGroupTitle(1, "LLM requests in flight");
         double top = rate.stream().mapToDouble(Double::doubleValue).max().orElse(1);
         int i = 0;
         for (Soak.Fault fault : faults) {
