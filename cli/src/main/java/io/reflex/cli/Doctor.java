@@ -1,6 +1,7 @@
 package io.reflex.cli;
 
 import io.reflex.connectors.config.Durations;
+import io.reflex.connectors.websocket.reader.WebSocketSplitReader;
 import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.kafka.KafkaPreflight;
@@ -122,13 +123,16 @@ final class Doctor {
                             + props.getOrDefault("security.protocol", "PLAINTEXT"));
             return true;
         } catch (Exception e) {
+            String why = KafkaPreflight.failure(bootstrap, e);
             fail(
                     what,
-                    "cannot reach it within "
-                            + Durations.format(timeout)
-                            + ": "
-                            + Cli.oneLine(e)
-                            + "; check bootstrap-servers and the security properties");
+                    why.startsWith("cannot reach")
+                            ? "cannot reach it within "
+                                    + Durations.format(timeout)
+                                    + ": "
+                                    + Cli.oneLine(e)
+                                    + "; check bootstrap-servers and the security properties"
+                            : why);
             return false;
         }
     }
@@ -187,7 +191,11 @@ final class Doctor {
                     ws.sendText(spec.subscribeMessage(), true);
                 }
             } catch (Exception e) {
-                fail(what, "handshake failed: " + Cli.oneLine(e) + "; check the URL and headers");
+                fail(
+                        what,
+                        "handshake failed: "
+                                + WebSocketSplitReader.describe(e)
+                                + "; check the URL and headers");
                 continue;
             }
             try {

@@ -19,16 +19,30 @@ record Launched(int exit, String output) {
     /** Runs {@code main} with {@code args} and waits for it, at most {@code timeout}. */
     static Launched run(Class<?> main, Duration timeout, String... args)
             throws IOException, InterruptedException {
+        return run(main, timeout, java.util.Map.of(), List.of(), args);
+    }
+
+    /**
+     * Runs {@code main} with {@code env} added to its environment and {@code jvmArgs} (such as
+     * system properties) before its class name.
+     */
+    static Launched run(
+            Class<?> main,
+            Duration timeout,
+            java.util.Map<String, String> env,
+            List<String> jvmArgs,
+            String... args)
+            throws IOException, InterruptedException {
         List<String> cmd =
                 new ArrayList<>(
                         List.of(
                                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-Dreflex.home=" + Path.of("..").toAbsolutePath().normalize(),
-                                "-cp",
-                                System.getProperty("java.class.path"),
-                                main.getName()));
+                                "-Dreflex.home=" + Path.of("..").toAbsolutePath().normalize()));
+        cmd.addAll(jvmArgs);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
         pb.environment().put("REFLEX_CLUSTER_HOME", Files.createTempDirectory("rc").toString());
         Process p = pb.start();
         // Read as it comes, so that a full pipe never stalls the command.

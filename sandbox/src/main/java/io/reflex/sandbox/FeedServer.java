@@ -26,8 +26,9 @@ import org.java_websocket.server.WebSocketServer;
 /**
  * A real WebSocket server that streams the market feed (trades and news from {@link FeedGenerator})
  * as JSON text messages, each with a {@code seq} number starting at 1. The same sequence number
- * always carries the same message, so a client can resume with {@code ?since=SEQ}. For tests it can
- * drop every connection every few seconds, refuse handshakes without the right {@code
+ * always carries the same message, so a client can resume with {@code ?since=SEQ}; what was sent
+ * before goes to a resumed client as fast as it reads, new messages at the configured pace. For
+ * tests it can drop every connection every few seconds, refuse handshakes without the right {@code
  * Authorization} header (401), and insert malformed messages.
  *
  * <p>Each connection has its own sender thread, which stops writing while the connection's outgoing
@@ -223,6 +224,7 @@ public final class FeedServer implements AutoCloseable {
                         ? TimeUnit.SECONDS.toNanos(1) / settings.messagesPerSecond()
                         : 0;
         long next = System.nanoTime();
+        boolean replayed = false;
         WebSocketImpl impl = (WebSocketImpl) conn;
         while (conn.isOpen() && !Thread.currentThread().isInterrupted()) {
             if (impl.outQueue.size() > MAX_BUFFERED_FRAMES) {
@@ -235,13 +237,21 @@ public final class FeedServer implements AutoCloseable {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // the feed has ended
                 continue;
             }
-            if (pace > 0) {
+            // What was sent before (a resumed client's backlog) goes as fast as the client
+            // reads, as a feed replaying its history would; only new messages are paced.
+            boolean replay = seq <= head.get();
+            if (pace > 0 && !replay) {
+                if (replayed) {
+                    next = System.nanoTime();
+                    replayed = false;
+                }
                 long wait = next - System.nanoTime();
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);
                 }
                 next += pace;
             }
+            replayed |= replay;
             try {
                 Hostile h = hostile.get(seq);
                 if (h != null) {

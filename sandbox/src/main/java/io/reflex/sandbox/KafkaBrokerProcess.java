@@ -25,62 +25,116 @@ public final class KafkaBrokerProcess implements AutoCloseable {
 
     private final Path dir;
     private final String bootstrap;
+    private final String secureBootstrap;
     private volatile ChildJvm jvm;
     private int starts = 1;
 
-    private KafkaBrokerProcess(Path dir, ChildJvm jvm, String bootstrap) {
+    private KafkaBrokerProcess(Path dir, ChildJvm jvm, String bootstrap, String secureBootstrap) {
         this.dir = dir;
         this.jvm = jvm;
         this.bootstrap = bootstrap;
+        this.secureBootstrap = secureBootstrap;
     }
+
+    /** The {@code SASL_SSL} listener's {@code host:port}, or null without one. */
+    public String secureBootstrapServers() {
+        return secureBootstrap;
+    }
+
+    /**
+     * A second listener, {@code SASL_SSL} with SCRAM-SHA-512, for clients that must authenticate:
+     * the server's key in {@code ca}'s keystore, and one SCRAM user created when the storage is
+     * formatted. The plain listener stays, for the tests' own clients and the broker itself.
+     */
+    public record Secure(SelfSignedCa ca, String user, String password) {}
 
     /** Formats {@code dir} and starts the broker; returns once it answers, or throws. */
     public static KafkaBrokerProcess start(Path dir, Duration timeout) throws Exception {
+        return start(dir, timeout, null);
+    }
+
+    /** As {@link #start(Path, Duration)}, with a {@code SASL_SSL} listener when {@code secure}. */
+    public static KafkaBrokerProcess start(Path dir, Duration timeout, Secure secure)
+            throws Exception {
         int port = freePort();
         int controller = freePort();
+        int securePort = secure == null ? -1 : freePort();
         Files.createDirectories(dir);
         Path props = dir.resolve("server.properties");
-        Files.writeString(
-                props,
-                String.join(
-                        "\n",
-                        "process.roles=broker,controller",
-                        "node.id=1",
-                        "controller.quorum.voters=1@127.0.0.1:" + controller,
-                        "listeners=PLAINTEXT://127.0.0.1:"
-                                + port
-                                + ",CONTROLLER://127.0.0.1:"
-                                + controller,
-                        "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
-                        "controller.listener.names=CONTROLLER",
-                        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                        "inter.broker.listener.name=PLAINTEXT",
-                        "log.dirs=" + dir.resolve("data").toAbsolutePath(),
-                        "num.partitions=2",
-                        "offsets.topic.replication.factor=1",
-                        "offsets.topic.num.partitions=4",
-                        "transaction.state.log.replication.factor=1",
-                        "transaction.state.log.min.isr=1",
-                        "transaction.state.log.num.partitions=4",
-                        "group.initial.rebalance.delay.ms=0",
-                        ""));
-        try (ChildJvm format =
-                ChildJvm.start(
-                        "kafka.tools.StorageTool",
-                        JVM_ARGS,
+        List<String> lines =
+                new java.util.ArrayList<>(
+                        List.of(
+                                "process.roles=broker,controller",
+                                "node.id=1",
+                                "controller.quorum.voters=1@127.0.0.1:" + controller,
+                                "listeners=PLAINTEXT://127.0.0.1:"
+                                        + port
+                                        + ",CONTROLLER://127.0.0.1:"
+                                        + controller
+                                        + (secure == null
+                                                ? ""
+                                                : ",SECURE://127.0.0.1:" + securePort),
+                                "advertised.listeners=PLAINTEXT://127.0.0.1:"
+                                        + port
+                                        + (secure == null
+                                                ? ""
+                                                : ",SECURE://127.0.0.1:" + securePort),
+                                "controller.listener.names=CONTROLLER",
+                                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+                                        + (secure == null ? "" : ",SECURE:SASL_SSL"),
+                                "inter.broker.listener.name=PLAINTEXT",
+                                "log.dirs=" + dir.resolve("data").toAbsolutePath(),
+                                "num.partitions=2",
+                                "offsets.topic.replication.factor=1",
+                                "offsets.topic.num.partitions=4",
+                                "transaction.state.log.replication.factor=1",
+                                "transaction.state.log.min.isr=1",
+                                "transaction.state.log.num.partitions=4",
+                                "group.initial.rebalance.delay.ms=0"));
+        if (secure != null) {
+            lines.addAll(
+                    List.of(
+                            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                            "listener.name.secure.scram-sha-512.sasl.jaas.config="
+                                    + "org.apache.kafka.common.security.scram.ScramLoginModule"
+                                    + " required;",
+                            "ssl.keystore.type=PKCS12",
+                            "ssl.keystore.location=" + secure.ca().keystore().toAbsolutePath(),
+                            "ssl.keystore.password=" + secure.ca().keystorePassword(),
+                            "ssl.key.password=" + secure.ca().keystorePassword()));
+        }
+        lines.add("");
+        Files.writeString(props, String.join("\n", lines));
+        List<String> format =
+                new java.util.ArrayList<>(
                         List.of(
                                 "format",
                                 "-t",
                                 Uuid.randomUuid().toString(),
                                 "-c",
-                                props.toString()),
-                        dir.resolve("format.log"))) {
-            if (format.waitFor(60) != 0) {
-                throw new IOException("formatting Kafka's storage failed:\n" + format.output());
+                                props.toString()));
+        if (secure != null) {
+            format.add("--add-scram");
+            format.add(
+                    "SCRAM-SHA-512=[name="
+                            + secure.user()
+                            + ",password="
+                            + secure.password()
+                            + "]");
+        }
+        try (ChildJvm formatting =
+                ChildJvm.start(
+                        "kafka.tools.StorageTool", JVM_ARGS, format, dir.resolve("format.log"))) {
+            if (formatting.waitFor(60) != 0) {
+                throw new IOException("formatting Kafka's storage failed:\n" + formatting.output());
             }
         }
         KafkaBrokerProcess kafka =
-                new KafkaBrokerProcess(dir, launch(dir, "broker.log"), "127.0.0.1:" + port);
+                new KafkaBrokerProcess(
+                        dir,
+                        launch(dir, "broker.log"),
+                        "127.0.0.1:" + port,
+                        secure == null ? null : "127.0.0.1:" + securePort);
         kafka.awaitReady(timeout);
         return kafka;
     }

@@ -345,8 +345,14 @@ public final class Soak {
     private void killTaskManager() throws Exception {
         double at = elapsed();
         Optional<String> busy = busyTaskManager();
+        String why = "";
         if (busy.isEmpty()) {
-            fault("taskmanager-kill", "skipped: no TaskManager runs the job's tasks right now", at);
+            // The job is restarting: a TaskManager dies all the same.
+            busy = anyTaskManager();
+            why = " (the job ran no tasks at that moment)";
+        }
+        if (busy.isEmpty()) {
+            fault("taskmanager-kill", "skipped: no TaskManager alive", at);
             return;
         }
         Path pidFile = options.work().resolve("cluster").resolve(busy.get() + ".pid");
@@ -358,8 +364,32 @@ public final class Soak {
             return;
         }
         p.get().onExit().get(30, TimeUnit.SECONDS);
-        fault("taskmanager-kill", "kill -9 " + busy.get() + " (pid " + pid + ")", at);
+        fault("taskmanager-kill", "kill -9 " + busy.get() + " (pid " + pid + ")" + why, at);
         reflex("cluster", "start", "--taskmanagers", "2");
+    }
+
+    /** The TaskManager started last that is alive, by its pid file's name. */
+    private Optional<String> anyTaskManager() throws IOException {
+        Path dir = options.work().resolve("cluster");
+        try (java.util.stream.Stream<Path> pids = Files.list(dir)) {
+            return pids.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith("taskmanager-") && n.endsWith(".pid"))
+                    .map(n -> n.substring(0, n.length() - 4))
+                    .filter(n -> alive(dir.resolve(n + ".pid")))
+                    .max(
+                            java.util.Comparator.comparingInt(
+                                    n -> Integer.parseInt(n.substring("taskmanager-".length()))));
+        }
+    }
+
+    private static boolean alive(Path pidFile) {
+        try {
+            return ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim()))
+                    .map(ProcessHandle::isAlive)
+                    .orElse(false);
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
     }
 
     /**

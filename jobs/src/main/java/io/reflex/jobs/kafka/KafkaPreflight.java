@@ -18,6 +18,8 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
@@ -60,7 +62,7 @@ public final class KafkaPreflight {
                     }
                 }
             } catch (Exception e) {
-                problems.add(at + ".bootstrap-servers: " + unreachable(s.bootstrapServers(), e));
+                problems.add(failed(at, s.bootstrapServers(), e));
             }
         }
         JobFile.SinkSpec sinks = job.sinks();
@@ -116,7 +118,7 @@ public final class KafkaPreflight {
                 }
             }
         } catch (Exception e) {
-            problems.add("sinks.bootstrap-servers: " + unreachable(sinks.bootstrapServers(), e));
+            problems.add(failed("sinks", sinks.bootstrapServers(), e));
         }
         return problems;
     }
@@ -218,7 +220,43 @@ public final class KafkaPreflight {
         }
     }
 
-    private static String unreachable(String bootstrap, Exception e) {
+    /** A problem of the clients of {@code at}, keyed by the job-file setting to fix. */
+    private static String failed(String at, String bootstrap, Exception e) {
+        return at
+                + (authentication(e) ? ".properties: " : ".bootstrap-servers: ")
+                + failure(bootstrap, e);
+    }
+
+    private static boolean authentication(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof AuthenticationException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Why a client could not talk to {@code bootstrap}: refused credentials and a failed TLS
+     * handshake say which properties to check; anything else is out of reach.
+     */
+    public static String failure(String bootstrap, Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SslAuthenticationException) {
+                return "the TLS handshake with Kafka at "
+                        + bootstrap
+                        + " failed ("
+                        + t.getMessage()
+                        + "); check ssl.truststore.* and the broker's certificate";
+            }
+            if (t instanceof AuthenticationException) {
+                return "Kafka at "
+                        + bootstrap
+                        + " refused the credentials ("
+                        + t.getMessage()
+                        + "); check sasl.mechanism and sasl.jaas.config";
+            }
+        }
         Throwable cause = e.getCause() != null ? e.getCause() : e;
         return "cannot reach Kafka at " + bootstrap + ": " + cause;
     }

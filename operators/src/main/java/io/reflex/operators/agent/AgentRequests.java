@@ -199,6 +199,9 @@ final class AgentRequests {
         if (s == null || s.pending == null) {
             return;
         }
+        // The job's downtime is not the request's: its deadline counts from the restore, while
+        // the attempts it made before still count against llm.max-attempts.
+        s.pending.firstAttemptAt = -1;
         s.pending.triggers.forEach(t -> watermarks.hold(t.eventTime()));
         s.backlog.forEach(t -> watermarks.hold(t.eventTime()));
         active.backlogged(s.backlog.size());

@@ -259,6 +259,47 @@ class LlmAgentOperatorTest {
         assertThat(second.calls).hasSize(3);
     }
 
+    /**
+     * The job's own downtime does not count against a request's deadline: a request that failed
+     * once before the snapshot and fails again right after a restore a minute later (three times
+     * its deadline) is retried, not dead-lettered. Its attempts still count: the soak saw such
+     * requests dead-lettered "after 2 attempt(s)" of 4.
+     */
+    @Test
+    void aRestoredRequestGetsItsRemainingAttemptsWhateverTheDowntime() throws Exception {
+        FakeClient first = new FakeClient();
+        LlmOptions llm = llm(8, 3);
+        var h = open(first, llm, agent());
+        send(h, trigger("ACME", "a1", 10));
+        first.call(0)
+                .future()
+                .completeExceptionally(new LlmException("HTTP 500", true, 500, null, null));
+        drain(h);
+        OperatorSubtaskState snapshot = h.snapshot(1, 1);
+        h.close();
+
+        FakeClient second = new FakeClient();
+        var restored = harness(second, llm, agent(), 1, 0);
+        restored.setProcessingTime(1_000 + 3 * llm.requestDeadline().toMillis());
+        restored.initializeState(snapshot);
+        restored.open();
+        assertThat(second.calls).hasSize(1);
+        second.call(0)
+                .future()
+                .completeExceptionally(new LlmException("HTTP 500", true, 500, null, null));
+        drain(restored);
+        assertThat(deadLetters(restored)).as("attempt 2 of 3 failed: one is left").isEmpty();
+        advance(restored, 2_000 + 3 * llm.requestDeadline().toMillis());
+        assertThat(second.calls).hasSize(2);
+        second.call(1)
+                .future()
+                .completeExceptionally(new LlmException("HTTP 500", true, 500, null, null));
+        drain(restored);
+        assertThat(deadLetters(restored))
+                .singleElement()
+                .satisfies(d -> assertThat(d.reason()).startsWith("after 3 attempt(s)"));
+    }
+
     @Test
     void restoreAtAnotherParallelismReissuesEveryRequestOnceOnTheSubtaskThatOwnsTheKey()
             throws Exception {

@@ -678,7 +678,11 @@ public final class WebSocketSplitReader implements SplitReader<WebSocketMessage,
         return b.toString();
     }
 
-    private static String describe(Throwable error) {
+    /**
+     * A failed connection in a line: {@code handshake refused with HTTP 401}, or the root cause's
+     * class and message.
+     */
+    public static String describe(Throwable error) {
         Optional<WebSocketHandshakeException> refused =
                 ExceptionUtils.findThrowable(error, WebSocketHandshakeException.class);
         if (refused.isPresent()) {
