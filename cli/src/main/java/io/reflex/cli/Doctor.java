@@ -191,10 +191,11 @@ final class Doctor {
                     ws.sendText(spec.subscribeMessage(), true);
                 }
             } catch (Exception e) {
+                String why = WebSocketSplitReader.describe(e);
                 fail(
                         what,
                         "handshake failed: "
-                                + WebSocketSplitReader.describe(e)
+                                + (why.startsWith("handshake refused") ? why : Cli.oneLine(e))
                                 + "; check the URL and headers");
                 continue;
             }

@@ -293,6 +293,19 @@ public final class FeedServer implements AutoCloseable {
                     && !("Bearer " + settings.requiredToken())
                             .equals(request.getFieldValue("Authorization"))) {
                 refused.incrementAndGet();
+                // The library answers a refused handshake with 404 only; a real feed says 401.
+                // Its answer goes out first, and the client reads no further.
+                ((WebSocketImpl) conn)
+                        .outQueue.add(
+                                java.nio.ByteBuffer.wrap(
+                                        ("HTTP/1.1 401 Unauthorized\r\n"
+                                                        + "WWW-Authenticate: Bearer\r\n"
+                                                        + "Content-Length: 0\r\n"
+                                                        + "Connection: close\r\n\r\n")
+                                                .getBytes(
+                                                        java.nio.charset.StandardCharsets
+                                                                .US_ASCII)));
+                onWriteDemand(conn);
                 throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "401 Unauthorized");
             }
             return b;

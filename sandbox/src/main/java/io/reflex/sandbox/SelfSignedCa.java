@@ -25,7 +25,7 @@ public record SelfSignedCa(
     public static SelfSignedCa generate(
             Path dir, String keystorePassword, String truststorePassword)
             throws IOException, InterruptedException {
-        Files.createDirectories(dir);
+        dir = Files.createDirectories(dir).toAbsolutePath();
         Path ca = dir.resolve("ca.p12");
         Path server = dir.resolve("server.p12");
         Path trust = dir.resolve("truststore.p12");

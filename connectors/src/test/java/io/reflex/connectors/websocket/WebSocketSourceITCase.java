@@ -344,12 +344,11 @@ class WebSocketSourceITCase {
                                                     .deserializer(new Sequences())
                                                     .build()));
             assertThat(failure).isNotNull();
-            // Java-WebSocket, the sandbox server's library, answers a refused upgrade with 404.
             assertThat(
                             ExceptionUtils.findThrowableWithMessage(
                                     failure,
                                     "failed 4 connection attempts; last error: handshake refused with"
-                                            + " HTTP 404"))
+                                            + " HTTP 401"))
                     .isPresent();
             assertThat(feed.refused()).isGreaterThanOrEqualTo(4);
 
