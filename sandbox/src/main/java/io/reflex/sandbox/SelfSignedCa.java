@@ -152,6 +152,22 @@ public record SelfSignedCa(
         return new SelfSignedCa(server, keystorePassword, trust, truststorePassword);
     }
 
+    /** A server-side TLS context with the keystore's key and certificate chain. */
+    public javax.net.ssl.SSLContext serverContext()
+            throws java.security.GeneralSecurityException, IOException {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(keystore)) {
+            ks.load(in, keystorePassword.toCharArray());
+        }
+        javax.net.ssl.KeyManagerFactory kmf =
+                javax.net.ssl.KeyManagerFactory.getInstance(
+                        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, keystorePassword.toCharArray());
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(kmf.getKeyManagers(), null, null);
+        return ssl;
+    }
+
     private static void keytool(Path dir, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());

@@ -264,6 +264,12 @@ public final class Soak {
             check.secrets(
                     options.work(), Map.of("the API key", apiKey, "the feed token", feedToken));
             report.write(options.out());
+            if (check.passed()) {
+                // The logs stay; the broker's and Flink's data (hundreds of MB) only for a
+                // failed run, to look into.
+                deleteTree(options.work().resolve("kafka/data"));
+                deleteTree(options.work().resolve("flink"));
+            }
             return check;
         } finally {
             teardown();
@@ -563,6 +569,17 @@ public final class Soak {
     static void progress(String format, Object... args) {
         System.out.printf("soak: " + format + "%n", args);
         System.out.flush();
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private static String secret() {

@@ -2,6 +2,7 @@ package io.reflex.bench.soak;
 
 import io.reflex.operators.action.ActionIds;
 import io.reflex.operators.model.Trigger;
+import io.reflex.sandbox.FeedGenerator;
 import io.reflex.sandbox.HostileRecords;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -16,7 +17,6 @@ import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The soak's Kafka input, and what must become of it. Paced events for {@code seconds}: trades and
@@ -80,13 +80,9 @@ final class SoakInput implements Runnable {
 
     @Override
     public void run() {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        Properties p = FeedGenerator.producerProperties(bootstrap);
+        // Idempotent here: the coordinates of each malformed record must be its only copy.
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         // Rides out the broker's restart: records wait and are retried, up to two minutes.
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(2 * 1024 * 1024));

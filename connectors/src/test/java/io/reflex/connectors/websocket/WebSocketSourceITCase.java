@@ -8,15 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.reflex.sandbox.Await;
 import io.reflex.sandbox.FeedServer;
 import io.reflex.sandbox.JobHealth;
-import java.nio.file.Files;
+import io.reflex.sandbox.SelfSignedCa;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -366,85 +363,21 @@ class WebSocketSourceITCase {
 
     @Test
     void wssWithASelfSignedCertificateWorksWithATruststore(@TempDir Path dir) throws Exception {
-        char[] password = "changeit".toCharArray();
-        Path keystore = dir.resolve("server.p12");
-        Path cert = dir.resolve("server.crt");
-        Path truststore = dir.resolve("trust.p12");
-        keytool(
-                "-genkeypair",
-                "-alias",
-                "feed",
-                "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
-                "-dname",
-                "CN=127.0.0.1",
-                "-ext",
-                "san=ip:127.0.0.1",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                keystore.toString(),
-                "-storepass",
-                "changeit");
-        keytool(
-                "-exportcert",
-                "-alias",
-                "feed",
-                "-keystore",
-                keystore.toString(),
-                "-storepass",
-                "changeit",
-                "-file",
-                cert.toString());
-        keytool(
-                "-importcert",
-                "-noprompt",
-                "-alias",
-                "feed",
-                "-file",
-                cert.toString(),
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                truststore.toString(),
-                "-storepass",
-                "changeit");
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (var in = Files.newInputStream(keystore)) {
-            ks.load(in, password);
-        }
-        KeyManagerFactory kmf =
-                KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, password);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(kmf.getKeyManagers(), null, null);
-
-        try (FeedServer feed = FeedServer.start(FeedServer.Settings.defaults(), 8, ssl)) {
+        SelfSignedCa ca = SelfSignedCa.generate(dir, "changeit", "changeit");
+        try (FeedServer feed =
+                FeedServer.start(FeedServer.Settings.defaults(), 8, ca.serverContext())) {
             assertThat(feed.url()).startsWith("wss://");
             List<Long> seqs =
                     collect(
                             WebSocketSource.<Long>builder()
                                     .url(feed.url())
-                                    .trustStore(truststore.toString(), "changeit")
+                                    .trustStore(ca.truststore().toString(), "changeit")
                                     .sequencePointer("/seq")
                                     .maxMessages(100)
                                     .deserializer(new Sequences())
                                     .build());
             assertThat(seqs).hasSize(100);
         }
-    }
-
-    private static void keytool(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as("keytool %s: %s", args[0], out).isZero();
     }
 
     /** Collects into a JVM-wide queue: the MiniCluster runs in this JVM. */
