@@ -86,9 +86,32 @@ class WebSocketSplitReaderTest {
     void handsOnEachUnnumberedMessageOnceAcrossResumesAndRestores() throws Exception {
         try (FeedServer feed =
                 FeedServer.start(new FeedServer.Settings(500, 100, null, 3, false), 5)) {
+            // An idle timeout: a connection the feed drops in the middle of its handshake can
+            // look open to the client and stay silent.
+            WebSocketSourceOptions o = options(feed.url(), 300);
             WebSocketSplitReader reader =
                     new WebSocketSplitReader(
-                            options(feed.url(), 300), new UnregisteredMetricsGroup());
+                            new WebSocketSourceOptions(
+                                    o.urls(),
+                                    o.headers(),
+                                    o.subprotocols(),
+                                    o.subscribeTemplate(),
+                                    o.resumeUrlTemplate(),
+                                    o.sequencePointer(),
+                                    o.trustStore(),
+                                    o.trustStorePassword(),
+                                    o.queueCapacity(),
+                                    o.maxMessageBytes(),
+                                    o.pingInterval(),
+                                    Duration.ofSeconds(1),
+                                    o.initialBackoff(),
+                                    o.maxBackoff(),
+                                    o.stablePeriod(),
+                                    o.maxReconnectAttempts(),
+                                    o.failWhenExhausted(),
+                                    o.maxMessages(),
+                                    o.endMarker()),
+                            new UnregisteredMetricsGroup());
             // Restored after message 2, having taken message 3 (unnumbered) too.
             reader.handleSplitsChanges(
                     new SplitsAddition<>(List.of(new WebSocketSplit(feed.url(), 2, 1))));
