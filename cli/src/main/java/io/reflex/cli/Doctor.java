@@ -6,6 +6,7 @@ import io.reflex.jobs.cli.Cli;
 import io.reflex.jobs.config.JobFile;
 import io.reflex.jobs.kafka.KafkaPreflight;
 import io.reflex.operators.action.ActionValidator;
+import io.reflex.operators.agent.AgentTools;
 import io.reflex.operators.decide.PromptBuilder;
 import io.reflex.operators.decode.Decoded;
 import io.reflex.operators.decode.EventDecoder;
@@ -270,13 +271,28 @@ final class Doctor {
                         new PromptBuilder(options, job.catalogue()).messages(List.of(probe), null),
                         "reflex_actions",
                         job.catalogue().responseSchema(agent, job.agent().memoryMaxChars()),
-                        List.of());
+                        // The tools the agent offers, so that a provider that refuses them says
+                        // so here, not in the running job.
+                        agent && job.agent().maxToolRounds() > 0 ? AgentTools.specs() : List.of());
         try (OpenAiLlmClient client = new OpenAiLlmClient(options)) {
             LlmResponse r =
                     client.complete(request)
                             .get(
                                     options.attemptTimeout().toMillis() + 5_000,
                                     TimeUnit.MILLISECONDS);
+            if (!r.toolCalls().isEmpty()) {
+                ok(
+                        what,
+                        "answered in "
+                                + r.latencyMs()
+                                + " ms with a call of the tool '"
+                                + r.toolCalls().get(0).name()
+                                + "', which the agent answers before the model decides; tools"
+                                + " and llm.structured-output "
+                                + options.structuredOutput()
+                                + " accepted");
+                return;
+            }
             ActionValidator.Result v =
                     new ActionValidator(job.catalogue(), agent, job.agent().memoryMaxChars())
                             .validate(r.content());

@@ -65,11 +65,28 @@ final class LocalRunner {
      * Runs {@code jobs} side by side on one MiniCluster (for a chain of agents), with one slot per
      * subtask of each.
      */
+    /** Job name → the savepoint to start it from (a resumed demo); empty for a fresh start. */
+    private final Map<String, String> restoreFrom = new HashMap<>();
+
+    /** Job name → the savepoint its final stop took, once {@link #run} returns. */
+    private final Map<String, String> savepoints = new java.util.LinkedHashMap<>();
+
     LocalRunner(List<JobFile> jobs, Path stateDir, PrintStream out, Duration stopTimeout) {
         this.jobs = List.copyOf(jobs);
         this.stateDir = stateDir;
         this.out = out;
         this.stopTimeout = stopTimeout;
+    }
+
+    /** Starts each job named in {@code savepoints} from its savepoint (job name → path). */
+    LocalRunner restoreFrom(Map<String, String> savepoints) {
+        restoreFrom.putAll(savepoints);
+        return this;
+    }
+
+    /** The savepoints the final stop took, by job name; empty until {@link #run} returns. */
+    Map<String, String> savepoints() {
+        return Map.copyOf(savepoints);
     }
 
     /** Asks a running {@link #run} to stop cleanly, and waits until it has, at most a minute. */
@@ -149,6 +166,13 @@ final class LocalRunner {
                 ReflexJob.build(env, job);
                 StreamGraph graph = env.getStreamGraph();
                 graph.setJobName(ReflexJob.jobName(job));
+                String from = restoreFrom.get(job.name());
+                if (from != null) {
+                    graph.setSavepointRestoreSettings(
+                            org.apache.flink.runtime.jobgraph.SavepointRestoreSettings.forPath(
+                                    from, false));
+                    out.println("resuming " + job.name() + " from " + from);
+                }
                 JobID jobId = cluster.submitJob(graph).get().getJobID();
                 ids.add(jobId);
                 out.println("job " + jobId + " (" + job.name() + ") running; Flink web UI: " + ui);
@@ -178,6 +202,7 @@ final class LocalRunner {
                     String savepoint = stopWithSavepoint(cluster, jobId);
                     if (savepoint != null) {
                         out.println("savepoint: " + savepoint);
+                        savepoints.put(jobs.get(i).name(), savepoint);
                         status =
                                 cluster.requestJobResult(jobId)
                                         .get()

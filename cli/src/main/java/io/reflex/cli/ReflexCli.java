@@ -120,13 +120,20 @@ public final class ReflexCli implements Callable<Integer> {
                         "'openai': the real endpoint, with OPENAI_API_KEY from the environment")
         String llm;
 
+        @Option(
+                names = "--resume",
+                description =
+                        "continue the last demo from the savepoint it stopped with, on the broker"
+                                + " data it kept (both under .reflex/demo/)")
+        boolean resume;
+
         @Override
         public Integer call() throws Exception {
             if (llm != null && !"openai".equals(llm)) {
                 throw new ParameterException(
                         spec.commandLine(), "--llm takes 'openai' (or use --llm-base-url URL)");
             }
-            return demo(jobFile, chain, runFor.duration, llmBaseUrl, llm);
+            return demo(jobFile, chain, runFor.duration, llmBaseUrl, llm, resume);
         }
     }
 
@@ -171,10 +178,46 @@ public final class ReflexCli implements Callable<Integer> {
         return runner.run(duration, null);
     }
 
-    private static int demo(Path file, Path chain, Duration duration, String llmBaseUrl, String llm)
+    /**
+     * Where the demo keeps its broker data, checkpoints and savepoints, and the savepoints to
+     * resume from: {@code .reflex/demo/} ({@code $REFLEX_DEMO_HOME} for tests).
+     */
+    private static Path demoHome() {
+        String home = System.getenv("REFLEX_DEMO_HOME");
+        return home != null
+                ? Path.of(home)
+                : Path.of(System.getProperty("reflex.home", ".")).resolve(".reflex/demo");
+    }
+
+    private static int demo(
+            Path file, Path chain, Duration duration, String llmBaseUrl, String llm, boolean resume)
             throws Exception {
-        OUT.println("reflex demo: starting the embedded Kafka broker ...");
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+        Path home = demoHome().toAbsolutePath();
+        Path resumeFile = home.resolve("resume.properties");
+        java.util.Properties resumeFrom = new java.util.Properties();
+        if (resume) {
+            if (!Files.exists(resumeFile)) {
+                System.err.println(
+                        "reflex: no demo to resume in "
+                                + home
+                                + ": run bin/reflex demo first and stop it with Ctrl-C or"
+                                + " --duration; it keeps a savepoint there");
+                return Cli.USAGE;
+            }
+            try (var in = Files.newInputStream(resumeFile)) {
+                resumeFrom.load(in);
+            }
+        } else {
+            // A fresh demo starts from nothing: the last one's broker data and savepoints go.
+            Cli.deleteTree(home);
+        }
+        Files.createDirectories(home);
+        OUT.println(
+                "reflex demo: starting the embedded Kafka broker ("
+                        + (resume ? "its data kept in " : "data in ")
+                        + home.resolve("kafka")
+                        + ") ...");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(home.resolve("kafka"))) {
             kafka.createTopics(2, FeedGenerator.TRADES_TOPIC, FeedGenerator.NEWS_TOPIC);
             Map<String, String> env = new HashMap<>(System.getenv());
             env.put("REFLEX_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
@@ -237,7 +280,8 @@ public final class ReflexCli implements Callable<Integer> {
                     new FeedGenerator(
                             new FeedGenerator.Options(
                                     d.symbols(),
-                                    d.seed(),
+                                    // A resumed demo's trades need ids the first run did not use.
+                                    resume ? System.currentTimeMillis() : d.seed(),
                                     d.startMillis(),
                                     d.stepMillis(),
                                     0,
@@ -263,12 +307,24 @@ public final class ReflexCli implements Callable<Integer> {
                             + " at 50 events/s; news over WebSocket at "
                             + news.url()
                             + ", 3/s");
-            Path state = Files.createTempDirectory("reflex-demo-");
             LocalRunner runner =
-                    new LocalRunner(jobs, state, OUT, LocalRunner.DEFAULT_STOP_TIMEOUT);
+                    new LocalRunner(
+                            jobs, home.resolve("state"), OUT, LocalRunner.DEFAULT_STOP_TIMEOUT);
+            Map<String, String> from = new HashMap<>();
+            resumeFrom.forEach((k, v) -> from.put((String) k, (String) v));
+            runner.restoreFrom(from);
             onCtrlC(runner);
             try {
-                return runner.run(duration, produced::get);
+                int exit = runner.run(duration, produced::get);
+                if (!runner.savepoints().isEmpty()) {
+                    java.util.Properties saved = new java.util.Properties();
+                    saved.putAll(runner.savepoints());
+                    try (var out = Files.newOutputStream(resumeFile)) {
+                        saved.store(out, "bin/reflex demo --resume starts each job from these");
+                    }
+                    OUT.println("to continue from here: bin/reflex demo --resume");
+                }
+                return exit;
             } finally {
                 stopFeed.set(true);
                 feeder.join(5000);

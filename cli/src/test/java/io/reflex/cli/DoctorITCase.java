@@ -87,6 +87,14 @@ class DoctorITCase {
                     .containsPattern("ok   llm .* answered in \\d+ ms with a valid decision")
                     .contains("all 5 checks pass");
             assertThat(stub.requests()).as("one question to the LLM").isEqualTo(1);
+
+            // The question offers the agent's tools: a model that calls one passes too.
+            stub.setSettings(StubLlmServer.Settings.healthy().withToolCalls(1.0));
+            Launched tools = Launched.reflex("doctor", file.toString(), "--timeout", "5s");
+            assertThat(tools.exit()).as(tools.output()).isZero();
+            assertThat(tools.output())
+                    .containsPattern("ok   llm .* with a call of the tool 'recent_events'");
+            assertThat(stub.count(StubLlmServer.Outcome.TOOL_CALL)).isEqualTo(1);
         }
     }
 

@@ -34,16 +34,36 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.cluster = cluster;
     }
 
-    /** Starts a new broker and waits until it is ready. */
+    /** Starts a new broker in temporary directories and waits until it is ready. */
     public static EmbeddedKafka start() throws Exception {
-        TestKitNodes nodes =
+        return start(null);
+    }
+
+    /**
+     * Starts a broker whose data lives in {@code dir} and outlives it: formatted on first use,
+     * taken up again as it was by the next start (on a new port). Null for temporary directories.
+     */
+    public static EmbeddedKafka start(java.nio.file.Path dir) throws Exception {
+        TestKitNodes.Builder nb =
                 new TestKitNodes.Builder()
                         .setCombined(true)
                         .setNumBrokerNodes(1)
-                        .setNumControllerNodes(1)
-                        .build();
+                        .setNumControllerNodes(1);
+        // The cluster id is written once the broker has run on the formatted directory.
+        boolean kept = dir != null && java.nio.file.Files.exists(dir.resolve("cluster.id"));
+        String clusterId = null;
+        if (dir != null) {
+            java.nio.file.Files.createDirectories(dir);
+            clusterId =
+                    kept
+                            ? java.nio.file.Files.readString(dir.resolve("cluster.id")).trim()
+                            : org.apache.kafka.common.Uuid.randomUuid().toString();
+            nb.setBaseDirectory(dir.toAbsolutePath()).setClusterId(clusterId);
+        }
+        TestKitNodes nodes = nb.build();
         KafkaClusterTestKit cluster =
                 new KafkaClusterTestKit.Builder(nodes)
+                        .setDeleteOnClose(dir == null)
                         // A single node: internal topics cannot be replicated.
                         .setConfigProp("transaction.state.log.replication.factor", "1")
                         .setConfigProp("transaction.state.log.min.isr", "1")
@@ -54,9 +74,14 @@ public final class EmbeddedKafka implements AutoCloseable {
                         .setConfigProp("num.partitions", "2")
                         .build();
         try {
-            formatQuietly(cluster);
+            if (!kept) {
+                formatQuietly(cluster);
+            }
             cluster.startup();
             cluster.waitForReadyBrokers();
+            if (dir != null && !kept) {
+                java.nio.file.Files.writeString(dir.resolve("cluster.id"), clusterId);
+            }
         } catch (Exception e) {
             cluster.close();
             throw e;

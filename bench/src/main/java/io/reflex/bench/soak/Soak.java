@@ -267,8 +267,8 @@ public final class Soak {
             if (check.passed()) {
                 // The logs stay; the broker's and Flink's data (hundreds of MB) only for a
                 // failed run, to look into.
-                deleteTree(options.work().resolve("kafka/data"));
-                deleteTree(options.work().resolve("flink"));
+                io.reflex.jobs.cli.Cli.deleteTree(options.work().resolve("kafka/data"));
+                io.reflex.jobs.cli.Cli.deleteTree(options.work().resolve("flink"));
             }
             return check;
         } finally {
@@ -569,17 +569,6 @@ public final class Soak {
     static void progress(String format, Object... args) {
         System.out.printf("soak: " + format + "%n", args);
         System.out.flush();
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     private static String secret() {

@@ -119,4 +119,16 @@ public final class Cli {
         }
         return m.replaceAll("\\s+", " ").trim();
     }
+
+    /** Deletes {@code dir} and everything under it; nothing when it does not exist. */
+    public static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.walk(dir)) {
+            for (java.nio.file.Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(p);
+            }
+        }
+    }
 }

@@ -15,12 +15,13 @@ import java.util.List;
  * key's memory. Evaluated on the mailbox thread with the key set; they read state and never change
  * it. Answers are bounded.
  */
-final class AgentTools {
+public final class AgentTools {
     static final int MAX_N = 20;
 
     private AgentTools() {}
 
-    static List<ToolSpec> specs() {
+    /** The tools the agent offers the model (when {@code llm.max-tool-rounds} > 0). */
+    public static List<ToolSpec> specs() {
         return List.of(
                 new ToolSpec(
                         "recent_events",
